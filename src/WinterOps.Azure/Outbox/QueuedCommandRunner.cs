@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using WinterOps.Core.Workflows;
+
+namespace WinterOps.Azure.Outbox;
+
+/// <summary>
+/// Runs a command that arrived through a queue (from another stream, or a timer that fell due).
+/// A timer that is not yet due (a chained wait past 7 days) goes back to the queue for the rest.
+/// </summary>
+public sealed partial class QueuedCommandRunner(
+    WorkflowCatalog catalog, CommandHandler handler, WorkflowQueues queues, TimeProvider time, ILogger<QueuedCommandRunner> logger)
+{
+    public async Task RunAsync(QueuedCommand command, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (command.DueAt > now)
+        {
+            await queues.SendAsync(command, cancellationToken);
+            return;
+        }
+
+        var context = new CommandContext(command.CommandId, Actor.System(command.DueAt is null ? "workflow" : "timer"), now);
+        try
+        {
+            var outcome = await catalog.Get(command.Workflow)
+                .HandleSerializedAsync(handler, command.Key, command.CommandType, command.Command, context, cancellationToken);
+            LogRan(command.CommandType, outcome.StreamId, outcome.NewEvents, command.CausedBy);
+        }
+        catch (CommandRejectedException rejected)
+        {
+            // A domain "no" is an answer, not a failure: retrying would not change it.
+            LogRejected(command.CommandType, command.Workflow, command.Key, rejected.Message);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Queued {CommandType} on {StreamId} added {Events} events (caused by {CausedBy})")]
+    private partial void LogRan(string commandType, string streamId, int events, string causedBy);
+
+    [LoggerMessage(LogLevel.Warning, "Queued {CommandType} on {Workflow} {Key} was rejected: {Reason}")]
+    private partial void LogRejected(string commandType, string workflow, string key, string reason);
+}

@@ -1,0 +1,188 @@
+using System.Text.Json;
+
+namespace WinterOps.Core.Workflows;
+
+/// <summary>
+/// Told when a commit wrote outbox rows, so they are dispatched without waiting for the sweeper.
+/// Implementations must not throw: the commit stands, and the sweeper delivers what a failed signal
+/// could not announce.
+/// </summary>
+public interface IOutboxSignal
+{
+    Task OutboxWrittenAsync(string streamId, CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of one command: the stream's version and state after it, and what it added.</summary>
+public sealed record CommandResult<TState>(string StreamId, long Version, TState State, IReadOnlyList<object> NewEvents, bool AlreadyApplied)
+{
+    /// <summary>The strong HTTP entity tag of this version of the resource.</summary>
+    public string ETag => $"\"{Version}\"";
+}
+
+/// <summary>A command travelling through a queue: to another stream, or to a stream later (a durable timer).</summary>
+public sealed record QueuedCommand(
+    string Workflow, string Key, string CommandType, string Command, string CommandId, DateTimeOffset? DueAt, string CausedBy);
+
+/// <summary>
+/// The one command handler: load the head, decide, append events + head + outbox in one transaction,
+/// and on a concurrent write reload and decide again, a bounded number of times.
+/// </summary>
+public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, IOutboxSignal signal)
+{
+    public const int MaxAttempts = 12;
+
+    public async Task<CommandResult<TState>> HandleAsync<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow,
+        string key,
+        TCommand command,
+        CommandContext context,
+        long? expectedVersion = null,
+        CancellationToken cancellationToken = default)
+        where TState : class
+        where TCommand : class
+        where TEvent : class
+    {
+        var streamId = workflow.StreamId(key);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (state, head) = await LoadAsync(workflow, streamId, cancellationToken);
+            var version = head?.Version ?? 0;
+            if (expectedVersion is { } expected && expected != version)
+            {
+                throw new VersionMismatchException(streamId, expected, version);
+            }
+
+            List<TEvent> events;
+            try
+            {
+                events = workflow.Decide(command, state).ToList();
+            }
+            catch (CommandRejectedException rejected) when (rejected.State is null)
+            {
+                throw new CommandRejectedException(rejected.Message) { State = workflow.States.NameOf(state) };
+            }
+
+            if (events.Count == 0)
+            {
+                return new(streamId, version, state, [], AlreadyApplied: false);
+            }
+
+            var (append, newState) = Prepare(workflow, streamId, head, state, events, context);
+            try
+            {
+                await store.AppendAsync(append, cancellationToken);
+            }
+            catch (StreamConflictException) when (attempt < MaxAttempts)
+            {
+                await Task.Delay(Backoff(attempt), cancellationToken);
+                continue;
+            }
+            catch (StreamConflictException)
+            {
+                throw new ConcurrencyException(streamId, attempt);
+            }
+            catch (DuplicateCommandException)
+            {
+                var (current, currentHead) = await LoadAsync(workflow, streamId, cancellationToken);
+                return new(streamId, currentHead?.Version ?? 0, current, [], AlreadyApplied: true);
+            }
+
+            if (append.Outbox.Count > 0)
+            {
+                await signal.OutboxWrittenAsync(streamId, cancellationToken);
+            }
+
+            return new(streamId, append.NewVersion, newState, events, AlreadyApplied: false);
+        }
+    }
+
+    /// <summary>The state of a stream as of its head (replayed from events when the snapshot's type is unknown).</summary>
+    public async Task<(TState State, StoredHead? Head)> LoadAsync<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow, string streamId, CancellationToken cancellationToken)
+        where TState : class
+        where TCommand : class
+        where TEvent : class
+    {
+        var head = await store.ReadHeadAsync(streamId, cancellationToken);
+        if (head is null)
+        {
+            return (workflow.Initial, null);
+        }
+
+        if (workflow.States.Knows(head.StateType))
+        {
+            return (workflow.States.Deserialize(head.StateType, head.State), head);
+        }
+
+        // A snapshot written by a different version of the code: the events are the truth.
+        var events = await store.ReadEventsAsync(streamId, cancellationToken);
+        return (workflow.Fold(events.Select(e => workflow.Events.Deserialize(e.Type, e.Data))), head);
+    }
+
+    private (Append Append, TState State) Prepare<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow,
+        string streamId,
+        StoredHead? head,
+        TState state,
+        List<TEvent> events,
+        CommandContext context)
+        where TState : class
+        where TCommand : class
+        where TEvent : class
+    {
+        var version = head?.Version ?? 0;
+        var stored = new List<StoredEvent>(events.Count);
+        var outbox = new List<OutboxEntry>();
+        foreach (var @event in events)
+        {
+            version++;
+            state = workflow.Evolve(state, @event);
+            stored.Add(new StoredEvent(
+                streamId, version, workflow.Events.NameOf(@event), workflow.Events.Serialize(@event),
+                context.At, context.By.Id, context.By.Name, context.CommandId));
+
+            var index = 0;
+            foreach (var reaction in workflow.React(streamId, state, @event))
+            {
+                var id = $"{streamId}.{version:D10}.{index++}";
+                outbox.Add(reaction switch
+                {
+                    Reaction.Notify notify => new OutboxEntry(
+                        id, OutboxKinds.Notification, JsonSerializer.Serialize(notify.Notification, WorkflowJson.Options), context.At),
+                    Reaction.Send send => new OutboxEntry(id, OutboxKinds.Command, Queue(send, id, streamId), context.At),
+                    _ => throw new InvalidOperationException($"Unknown reaction {reaction.GetType().Name}."),
+                });
+            }
+        }
+
+        var append = new Append(
+            streamId, workflow.Name, head?.Version ?? 0, head?.ETag,
+            workflow.States.NameOf(state), workflow.States.Serialize(state),
+            stored, outbox,
+            PendingSince: outbox.Count > 0 ? head?.PendingSince ?? context.At : head?.PendingSince,
+            context.At);
+        if (append.EntityCount > Append.MaxEntities)
+        {
+            throw new InvalidOperationException(
+                $"A {workflow.Name} command produced {append.EntityCount} rows; one transaction holds {Append.MaxEntities}.");
+        }
+
+        return (append, state);
+    }
+
+    private string Queue(Reaction.Send send, string outboxId, string causedBy)
+    {
+        var (type, json) = catalog.Get(send.Workflow).SerializeCommand(send.Command);
+        var queued = new QueuedCommand(send.Workflow, send.Key, type, json, outboxId, send.DueAt, causedBy);
+        return JsonSerializer.Serialize(queued, WorkflowJson.Options);
+    }
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + Math.Min(100, 4 << Math.Min(attempt, 5))));
+}
+
+public static class OutboxKinds
+{
+    public const string Notification = "notification";
+    public const string Command = "command";
+}

@@ -1,0 +1,50 @@
+namespace WinterOps.Core.Workflows;
+
+/// <summary>
+/// What must follow an event. Reactions are written to the stream's outbox in the same transaction
+/// as the event, then delivered at least once by the dispatcher; receivers de-duplicate by id.
+/// </summary>
+public abstract record Reaction
+{
+    private Reaction()
+    {
+    }
+
+    /// <summary>Tell people or systems: delivered to the inbox and the configured channels.</summary>
+    public sealed record Notify(Notification Notification) : Reaction;
+
+    /// <summary>
+    /// Run <paramref name="Command"/> on a stream of <paramref name="Workflow"/>, now or at
+    /// <paramref name="DueAt"/> (a durable timer). Timers are never cancelled: the target decider
+    /// ignores a command that no longer applies.
+    /// </summary>
+    public sealed record Send(string Workflow, string Key, object Command, DateTimeOffset? DueAt = null) : Reaction;
+}
+
+/// <summary>Who a notification is for: an organisation (ODS code, CQC location id) or a role.</summary>
+public sealed record Recipient(RecipientKind Kind, string Id)
+{
+    public static Recipient Org(string id) => new(RecipientKind.Org, id);
+
+    public static Recipient Role(string role) => new(RecipientKind.Role, role);
+
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()}:{Id}";
+}
+
+public enum RecipientKind
+{
+    Org,
+    Role,
+}
+
+/// <summary>
+/// A notification intent: data, not a message. It carries ids, codes, dates and links only, never
+/// patient-identifiable or free-text clinical data.
+/// </summary>
+public sealed record Notification(
+    string Type,
+    Recipient To,
+    string Title,
+    string Subject,
+    IReadOnlyDictionary<string, string> Data,
+    string? Link = null);

@@ -1,0 +1,85 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Storage;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
+
+namespace WinterOps.Functions.Operations;
+
+public sealed record HealthResponse(string Status, string Storage, string Version);
+
+public sealed record DevTokenRequest(string? Role, string? Org, string? Name);
+
+public sealed record DevTokenResponse(string AccessToken, DateTimeOffset ExpiresAt);
+
+public static class OperationsEndpoints
+{
+    public static string Version { get; } =
+        typeof(OperationsEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static void MapOperationsEndpoints(this IEndpointRouteBuilder app, IHostEnvironment environment)
+    {
+        app.MapGet("/api/health", HealthAsync)
+            .WithName("Health")
+            .WithTags("Operations")
+            .WithSummary("Is WinterOps up, and can it reach its storage? 503 with Retry-After when it cannot.")
+            .AllowAnonymous();
+
+        app.MapGet("/api/inbox", InboxAsync)
+            .WithName("GetInbox")
+            .WithTags("Operations")
+            .WithSummary("Notifications addressed to the caller's organisation(s) or role, newest first.")
+            .RequireAuthorization();
+
+        if (environment.IsDevelopment())
+        {
+            app.MapPost("/api/dev/token", DevToken)
+                .WithName("DevToken")
+                .WithTags("Development")
+                .WithSummary("Development only: a token for any demo user, signed by the local development issuer.")
+                .AllowAnonymous();
+        }
+    }
+
+    private static async Task<IResult> HealthAsync(
+        StorageAccount storage, StorageProvisioner provisioner, HttpContext http, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await provisioner.Ready.WaitAsync(timeout.Token);
+            await foreach (var _ in storage.Table(StorageNames.StreamsTable).QueryAsync<global::Azure.Data.Tables.TableEntity>(
+                               filter: "PartitionKey eq 'health'", maxPerPage: 1, cancellationToken: timeout.Token))
+            {
+                break;
+            }
+
+            return TypedResults.Ok(new HealthResponse("ok", "ok", Version));
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Json(new HealthResponse("unavailable", "unavailable", Version), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static async Task<IResult> InboxAsync(
+        HttpContext http, InboxStore inbox, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
+    {
+        new Validation().Require(limit is null or (>= 1 and <= 200), "limit", "Ask for 1 to 200 items.").ThrowIfAny();
+        return TypedResults.Ok(await inbox.ReadAsync(http.Caller().Recipients, since, limit ?? 50, cancellationToken));
+    }
+
+    private static Ok<DevTokenResponse> DevToken(DevTokenRequest body, DevTokenIssuer issuer)
+    {
+        new Validation()
+            .Require(body.Role is not null && Roles.All.Contains(body.Role), "role", $"Use one of: {string.Join(", ", Roles.All)}.")
+            .Require(body.Org is null || body.Org.Length is > 0 and <= 20, "org", "An organisation code has 1 to 20 characters.")
+            .Require(!string.IsNullOrWhiteSpace(body.Name) && body.Name.Length <= 100, "name", "Give the demo user's name.")
+            .ThrowIfAny();
+        var (token, expires) = issuer.Issue(body.Role!, body.Org, body.Name!);
+        return TypedResults.Ok(new DevTokenResponse(token, expires));
+    }
+}

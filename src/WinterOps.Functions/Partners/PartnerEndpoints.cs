@@ -1,0 +1,162 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
+
+namespace WinterOps.Functions.Partners;
+
+/// <summary>The body of <c>PUT /api/partners/{odsCode}</c>.</summary>
+public sealed record PartnerRequest(string? Name, string? Sector, decimal? SizeWeight, bool? ExpectedDaily, IReadOnlyList<ContactRequest>? Contacts);
+
+public sealed record ContactRequest(string? Name, string? EntraUserId, string? Role, int? OnCallOrder);
+
+/// <summary>A partner as the API shows it. Contacts are shown to coordinators, executives and the partner itself.</summary>
+public sealed record PartnerResponse(
+    string OdsCode, string Name, Sector Sector, decimal SizeWeight, bool ExpectedDaily, IReadOnlyList<Contact>? Contacts, long Version);
+
+public static partial class PartnerEndpoints
+{
+    public const int MaxContacts = 20;
+
+    public static void MapPartnerEndpoints(this IEndpointRouteBuilder app)
+    {
+        var partners = app.MapGroup("/api/partners").WithTags("Partners");
+
+        partners.MapPut("/{odsCode}", PutAsync)
+            .WithName("PutPartner")
+            .WithSummary("Register a partner organisation or update its details (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
+        partners.MapGet("/{odsCode}", GetAsync)
+            .WithName("GetPartner")
+            .WithSummary("A partner organisation's details.")
+            .RequireAuthorization();
+
+        partners.MapGet("", ListAsync)
+            .WithName("ListPartners")
+            .WithSummary("Every partner organisation, by ODS code.")
+            .RequireAuthorization();
+    }
+
+    private static async Task<IResult> PutAsync(
+        string odsCode, PartnerRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var details = Validate(odsCode, body);
+        var caller = http.Caller();
+        var result = await handler.HandleAsync(
+            PartnerWorkflow.Definition,
+            odsCode,
+            new PartnerCommand.SetDetails(odsCode, details),
+            new CommandContext(http.TraceIdentifier, caller.ToActor(), time.GetUtcNow()),
+            ETags.ExpectedVersion(http.Request),
+            cancellationToken);
+
+        http.Response.Headers.ETag = result.ETag;
+        var response = ToResponse((PartnerState.Registered)result.State, result.Version, showContacts: true);
+        return result.Version == 1 && result.NewEvents.Count > 0
+            ? TypedResults.Created($"/api/partners/{odsCode}", response)
+            : TypedResults.Ok(response);
+    }
+
+    private static async Task<IResult> GetAsync(string odsCode, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    {
+        if (!OdsCode().IsMatch(odsCode))
+        {
+            return UnknownPartner(odsCode);
+        }
+
+        var (state, head) = await handler.LoadAsync(PartnerWorkflow.Definition, PartnerWorkflow.Definition.StreamId(odsCode), cancellationToken);
+        if (state is not PartnerState.Registered partner)
+        {
+            return UnknownPartner(odsCode);
+        }
+
+        http.Response.Headers.ETag = ETags.For(head!.Version);
+        return TypedResults.Ok(ToResponse(partner, head.Version, CanSeeContacts(http.Caller(), odsCode)));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IEventStore store, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        var partners = new List<PartnerResponse>();
+        await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
+        {
+            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is PartnerState.Registered partner)
+            {
+                partners.Add(ToResponse(partner, head.Version, CanSeeContacts(caller, partner.OdsCode)));
+            }
+        }
+
+        return TypedResults.Ok(partners);
+    }
+
+    private static PartnerDetails Validate(string odsCode, PartnerRequest body)
+    {
+        var v = new Validation()
+            .Require(OdsCode().IsMatch(odsCode), "odsCode", "An ODS code is 3 to 10 upper-case letters and digits, e.g. RC9 or RC971.")
+            .Require(!string.IsNullOrWhiteSpace(body.Name) && body.Name.Length <= 200, "name", "Give the organisation's name (1 to 200 characters).");
+        Sector sector = default;
+        v.Require(
+            body.Sector is not null && SectorNames.TryParse(body.Sector, out sector),
+            "sector",
+            $"Use one of: {string.Join(", ", SectorNames.All)}.");
+        v.Require(body.SizeWeight is > 0 and <= 100_000, "sizeWeight", "Give a size weight above 0 (e.g. general and acute beds), at most 100000.");
+        v.Require(body.ExpectedDaily is not null, "expectedDaily", "Say whether the partner submits the daily return (true or false).");
+        var contacts = body.Contacts ?? [];
+        v.Require(contacts.Count <= MaxContacts, "contacts", $"At most {MaxContacts} contacts.");
+        for (var i = 0; i < contacts.Count; i++)
+        {
+            var c = contacts[i];
+            v.Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 200, $"contacts[{i}].name", "Give the contact's name (1 to 200 characters).");
+            v.Require(c.EntraUserId is null || Guid.TryParse(c.EntraUserId, out _), $"contacts[{i}].entraUserId", "An Entra user id is a GUID.");
+            v.Require(!string.IsNullOrWhiteSpace(c.Role) && c.Role.Length <= 100, $"contacts[{i}].role", "Give the contact's role, e.g. on-call director.");
+            v.Require(c.OnCallOrder is >= 1 and <= 100, $"contacts[{i}].onCallOrder", "On-call order is 1 (called first) to 100.");
+        }
+
+        v.ThrowIfAny();
+        return new PartnerDetails(
+            body.Name!.Trim(), sector, body.SizeWeight!.Value, body.ExpectedDaily!.Value,
+            contacts.Select(c => new Contact(c.Name!.Trim(), c.EntraUserId, c.Role!.Trim(), c.OnCallOrder!.Value)).OrderBy(c => c.OnCallOrder).ToList());
+    }
+
+    private static bool CanSeeContacts(Caller caller, string odsCode) =>
+        caller.IsIn(Roles.Coordinator) || caller.IsIn(Roles.Executive) || caller.ActsFor(odsCode);
+
+    private static PartnerResponse ToResponse(PartnerState.Registered partner, long version, bool showContacts) => new(
+        partner.OdsCode, partner.Details.Name, partner.Details.Sector, partner.Details.SizeWeight, partner.Details.ExpectedDaily,
+        showContacts ? partner.Details.Contacts : null, version);
+
+    private static ProblemHttpResult UnknownPartner(string odsCode) =>
+        TypedResults.Problem(statusCode: 404, title: "No such partner.", detail: $"No partner organisation has ODS code '{odsCode}'.");
+
+    [GeneratedRegex("^[A-Z0-9]{3,10}$")]
+    private static partial Regex OdsCode();
+}
+
+/// <summary>Sector names as the API spells them (camelCase), parsed strictly.</summary>
+public static class SectorNames
+{
+    public static IReadOnlyList<string> All { get; } = Enum.GetNames<Sector>().Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName).ToList();
+
+    public static bool TryParse(string value, out Sector sector)
+    {
+        var index = IndexOf(value);
+        sector = index >= 0 ? (Sector)index : default;
+        return index >= 0;
+    }
+
+    private static int IndexOf(string value)
+    {
+        for (var i = 0; i < All.Count; i++)
+        {
+            if (All[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.AspNetCore.Http.Json;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Scalar.AspNetCore;
+using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Storage;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Demo;
+using WinterOps.Functions.Hosting;
+using WinterOps.Functions.Http;
+using WinterOps.Functions.Operations;
+using WinterOps.Functions.Partners;
+
+namespace WinterOps.Functions;
+
+/// <summary>The WinterOps program: the HTTP API and the trigger functions, run by the Functions host or on its own.</summary>
+public static class WinterOpsApp
+{
+    /// <summary>Largest request body accepted (413 above). Free-text limits inside bodies are smaller.</summary>
+    public const long MaxRequestBodyBytes = 512 * 1024;
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        AddLocalSettings(builder, args);
+        configure?.Invoke(builder);
+        var services = builder.Services;
+
+        // Under the Functions host, listen where it says; otherwise on the Functions default port.
+        var hostPort = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
+        if (hostPort is not null)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{hostPort}");
+        }
+        else if (builder.Configuration["urls"] is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:7071");
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi();
+        builder.AddWinterOpsAuth();
+        AddTelemetry(builder);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<StorageAccount>();
+        services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition]));
+        services.AddSingleton<WorkflowQueues>();
+        services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
+        services.AddSingleton<CommandHandler>();
+        services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
+        services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<OutboxSweeper>();
+        services.AddSingleton<QueuedCommandRunner>();
+        services.AddSingleton<StorageProvisioner>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
+        if (builder.Configuration.GetValue("LocalTriggers:Enabled", hostPort is null))
+        {
+            services.AddHostedService<LocalTriggerRunner>();
+        }
+
+        if (builder.Configuration.GetValue("Demo:Seed", false))
+        {
+            services.AddHostedService<DemoSeeder>();
+        }
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseMiddleware<IdempotencyMiddleware>();
+        app.UseAuthorization();
+
+        app.MapGet("/", () => TypedResults.Text("WinterOps")).WithMetadata(new NotAnHttpFunction()).ExcludeFromDescription();
+        app.MapOpenApi().WithName("OpenApiDocument");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("WinterOps API"));
+        app.MapOperationsEndpoints(app.Environment);
+        app.MapPartnerEndpoints();
+        app.MapTriggerFunctions();
+        return app;
+    }
+
+    /// <summary>
+    /// Like Functions Core Tools: the "Values" of ./local.settings.json (git-ignored) become settings,
+    /// with environment variables and the command line still taking precedence.
+    /// </summary>
+    private static void AddLocalSettings(WebApplicationBuilder builder, string[] args)
+    {
+        var path = Path.Combine(Directory.GetCurrentDirectory(), "local.settings.json");
+        if (!File.Exists(path) || builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is not null)
+        {
+            return;
+        }
+
+        var values = JsonNode.Parse(File.ReadAllText(path))?["Values"]?.AsObject() ?? [];
+        builder.Configuration.AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), v.Value?.ToString())));
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddSource("Azure.*"))
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        {
+            telemetry.UseAzureMonitorExporter(o => o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+        }
+    }
+}
+
+/// <summary>Creates the tables and queues at start-up (idempotent); retries while storage is not yet up.</summary>
+public sealed partial class StorageProvisioner(StorageAccount storage, ILogger<StorageProvisioner> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once every table and queue exists.</summary>
+    public Task Ready => _ready.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await Task.WhenAll(
+                    StorageNames.Tables.Select(t => storage.Table(t).CreateIfNotExistsAsync(stoppingToken))
+                        .Concat<Task>(StorageNames.Queues.Select(q => storage.Queue(q).CreateIfNotExistsAsync(cancellationToken: stoppingToken))));
+                _ready.TrySetResult();
+                return;
+            }
+            catch (Exception e) when (StorageFailure.IsUnavailable(e))
+            {
+                LogWaiting(attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, attempt)), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Storage is not reachable yet (attempt {Attempt}); retrying")]
+    private partial void LogWaiting(int attempt);
+}
