@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace WinterOps.Testing;
+
+/// <summary>
+/// A real Azurite (the repo's npm copy) on free loopback ports, started by the tests themselves.
+/// <see cref="Shared"/> is one in-memory instance per test process (tests isolate themselves with a
+/// storage name prefix); <see cref="StartAsync"/> makes a private one, e.g. to stop and restart it.
+/// Killed when disposed or when the test process exits.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    // The well-known, public development account of every Azure storage emulator: not a secret.
+    private const string Account = "devstoreaccount1";
+    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private static readonly Lazy<Task<AzuriteServer>> SharedInstance = new(() => StartAsync());
+
+    private readonly string? _location;
+    private Process? _process;
+
+    private AzuriteServer(int blobPort, int queuePort, int tablePort, string? location)
+    {
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+        _location = location;
+    }
+
+    public static Task<AzuriteServer> Shared => SharedInstance.Value;
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
+
+    public int TablePort { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{Account};QueueEndpoint=http://127.0.0.1:{QueuePort}/{Account};TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
+
+    /// <summary>Starts an instance: in memory, or persisted to a temporary folder (so it survives <see cref="StopAsync"/>).</summary>
+    public static async Task<AzuriteServer> StartAsync(bool persistent = false)
+    {
+        var location = persistent ? Directory.CreateTempSubdirectory("winterops-azurite-").FullName : null;
+        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), location);
+        await server.StartProcessAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Kill();
+        return server;
+    }
+
+    /// <summary>Stops the process (simulating a storage outage); <see cref="RestartAsync"/> brings it back on the same ports.</summary>
+    public async Task StopAsync()
+    {
+        Kill();
+        if (_process is not null)
+        {
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public Task RestartAsync() => StartProcessAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_location is not null)
+        {
+            try
+            {
+                Directory.Delete(_location, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held open; the temp folder is cleaned by the OS.
+            }
+        }
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var root = RepoRoot();
+        var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"Azurite is not installed at {script}: run `npm ci` in {root} (./test.sh does).");
+        }
+
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     script, "--silent", "--skipApiVersionCheck", "--disableTelemetry",
+                     "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (_location is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(_location);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await Listening(TablePort) || !await Listening(QueuePort))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"Azurite did not start on ports {QueuePort}/{TablePort}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (_process is { HasExited: false })
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static async Task<bool> Listening(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The repository root: the folder holding package.json above the test binaries.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "package.json")) && File.Exists(Path.Combine(dir.FullName, "WinterOps.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find the repository root (package.json next to WinterOps.sln).");
+    }
+}
