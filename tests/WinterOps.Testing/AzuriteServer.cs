@@ -54,10 +54,26 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// <summary>Stops the process (simulating a storage outage); <see cref="RestartAsync"/> brings it back on the same ports.</summary>
     public async Task StopAsync()
     {
-        Kill();
-        if (_process is not null)
+        if (_process is not { HasExited: false } process)
         {
-            await _process.WaitForExitAsync();
+            return;
+        }
+
+        // SIGTERM lets Azurite write its database to disk, as a storage outage would not lose tables.
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            await process.WaitForExitAsync();
         }
     }
 

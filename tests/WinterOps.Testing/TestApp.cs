@@ -51,7 +51,10 @@ public sealed class TestApp : IAsyncDisposable
                 builder.Configuration["Auth:Audience"] = "api://winterops-test";
             }
 
-            builder.Logging.ClearProviders();
+            if (Environment.GetEnvironmentVariable("WINTEROPS_TEST_LOGS") != "1")
+            {
+                builder.Logging.ClearProviders();
+            }
             configure?.Invoke(builder);
         });
         await app.StartAsync();
