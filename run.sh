@@ -60,7 +60,6 @@ pids+=($!)
 wait_for_port 10002 30 Azurite
 
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
-export Storage="${Storage:-UseDevelopmentStorage=true}"
 export Demo__Seed="${Demo__Seed:-true}"
 dotnet src/WinterOps.Functions/bin/Debug/net10.0/WinterOps.Functions.dll &
 pids+=($!)

@@ -27,7 +27,8 @@ public static class WinterOpsApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings files live next to the executable, wherever it is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         AddLocalSettings(builder, args);
         configure?.Invoke(builder);
         var services = builder.Services;
