@@ -14,7 +14,7 @@ dotnet build WinterOps.sln -c Debug --nologo -v quiet -clp:ErrorsOnly || { echo 
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
-dotnet test WinterOps.sln -c Debug --no-build --nologo --logger trx --results-directory "$results" "$@"
+dotnet test WinterOps.sln -c Debug --no-build --nologo --logger "trx;LogFilePrefix=winterops" --results-directory "$results" "$@"
 status=$?
 
 passed=0; failed=0; skipped=0
@@ -29,6 +29,12 @@ done
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the runner failed without a result file (a crash, a build problem)
+fi
+projects=$(find tests -name '*.Tests.csproj' | wc -l)
+reports=$(find "$results" -name '*.trx' | wc -l)
+if [ "$reports" -lt "$projects" ] && [ $# -eq 0 ]; then
+  echo "Only $reports result files for $projects test projects: a test run is missing." >&2
+  failed=$((failed + 1))
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
