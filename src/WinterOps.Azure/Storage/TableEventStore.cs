@@ -97,6 +97,9 @@ public sealed class TableEventStore(TableClient table) : IEventStore
         return events;
     }
 
+    public async Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken) =>
+        (await table.GetEntityIfExistsAsync<TableEntity>(streamId, CommandKey(commandId), select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
+
     public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Stream ids are "<workflow>-<key>"; '.' sorts right after '-'.

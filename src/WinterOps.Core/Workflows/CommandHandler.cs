@@ -47,19 +47,34 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         {
             var (state, head) = await LoadAsync(workflow, streamId, cancellationToken);
             var version = head?.Version ?? 0;
-            if (expectedVersion is { } expected && expected != version)
-            {
-                throw new VersionMismatchException(streamId, expected, version);
-            }
-
-            List<TEvent> events;
+            Exception? refusal = null;
+            List<TEvent> events = [];
             try
             {
+                if (expectedVersion is { } expected && expected != version)
+                {
+                    throw new VersionMismatchException(streamId, expected, version);
+                }
+
                 events = workflow.Decide(command, state).ToList();
             }
-            catch (CommandRejectedException rejected) when (rejected.State is null)
+            catch (Exception e) when (e is VersionMismatchException or CommandRejectedException)
             {
-                throw new CommandRejectedException(rejected.Message) { State = workflow.States.NameOf(state) };
+                refusal = e is CommandRejectedException { State: null } rejected
+                    ? new CommandRejectedException(rejected.Message) { State = workflow.States.NameOf(state) }
+                    : e;
+            }
+
+            if (refusal is not null)
+            {
+                // A retry of a command that already succeeded: the stream has moved on since, so the
+                // version check or the decider refuses it; the caller gets the success again instead.
+                if (head is not null && await store.HasAppliedAsync(streamId, context.CommandId, cancellationToken))
+                {
+                    return new(streamId, version, state, [], AlreadyApplied: true);
+                }
+
+                throw refusal;
             }
 
             if (events.Count == 0)

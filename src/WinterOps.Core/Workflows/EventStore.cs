@@ -14,6 +14,9 @@ public interface IEventStore
 
     Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string streamId, CancellationToken cancellationToken);
 
+    /// <summary>Whether the stream already applied the command with this id.</summary>
+    Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken);
+
     /// <summary>Heads of every stream of a workflow (registries and small lists).</summary>
     IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, CancellationToken cancellationToken);
 

@@ -67,6 +67,14 @@ public sealed class InMemoryEventStore : IEventStore
         }
     }
 
+    public Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_streams.GetValueOrDefault(streamId)?.Commands.Contains(commandId) == true);
+        }
+    }
+
     public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         List<StoredHead> heads;

@@ -287,4 +287,29 @@ public sealed class CommandHandlerTests
         state.ShouldBe(new TicketState.None());
         head.ShouldBeNull();
     }
+
+    [Fact]
+    public async Task Retry_WithTheSameIfMatch_AfterItSucceeded_IsAlreadyApplied()
+    {
+        await Send(new TicketCommand.Open(Key, T0), "open");
+        await Send(new TicketCommand.Add(1), "add-1", expectedVersion: 1);
+
+        var retry = await Send(new TicketCommand.Add(1), "add-1", expectedVersion: 1);
+
+        retry.AlreadyApplied.ShouldBeTrue();
+        (await Events()).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Retry_AfterTheStateMovedOn_IsAlreadyApplied_NotRejected()
+    {
+        await Send(new TicketCommand.Open(Key, T0), "open");
+        await Send(new TicketCommand.Add(1), "add-1");
+        await Send(new TicketCommand.Close(), "close");
+
+        var retry = await Send(new TicketCommand.Add(1), "add-1");
+
+        retry.AlreadyApplied.ShouldBeTrue();
+        await Should.ThrowAsync<CommandRejectedException>(() => Send(new TicketCommand.Add(1), "add-2"));
+    }
 }

@@ -52,6 +52,9 @@ public sealed class InterceptingEventStore(InMemoryEventStore inner) : IEventSto
     public Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string streamId, CancellationToken cancellationToken) =>
         inner.ReadEventsAsync(streamId, cancellationToken);
 
+    public Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken) =>
+        inner.HasAppliedAsync(streamId, commandId, cancellationToken);
+
     public IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, CancellationToken cancellationToken) =>
         inner.ReadHeadsAsync(workflow, cancellationToken);
 
