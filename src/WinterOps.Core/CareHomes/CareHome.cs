@@ -1,0 +1,250 @@
+using WinterOps.Core.Workflows;
+
+namespace WinterOps.Core.CareHomes;
+
+/// <summary>The bed types of the Capacity Tracker that placements ask for.</summary>
+public enum BedType
+{
+    Residential,
+    Nursing,
+    ResidentialDementia,
+    NursingDementia,
+}
+
+/// <summary>CQC overall ratings, best first.</summary>
+public enum CqcRating
+{
+    Outstanding,
+    Good,
+    RequiresImprovement,
+    Inadequate,
+    NotYetRated,
+}
+
+/// <summary>Clinical needs a home may be unable to meet.</summary>
+public enum ClinicalNeed
+{
+    Oxygen,
+    Bariatric,
+    ChallengingBehaviour,
+    EndOfLife,
+    Tracheostomy,
+    Dialysis,
+}
+
+/// <summary>A person who accepts or declines offers for the home.</summary>
+public sealed record BrokerContact(string Name, string? EntraUserId, string? Phone);
+
+/// <summary>What the coordination centre records about a care home.</summary>
+public sealed record CareHomeDetails(
+    string Name, string Locality, IReadOnlyList<BedType> BedTypes, IReadOnlyList<ClinicalNeed> ClinicalExclusions, CqcRating CqcRating,
+    IReadOnlyList<BrokerContact> BrokerContacts)
+{
+    public bool Equals(CareHomeDetails? other) =>
+        other is not null && Name == other.Name && Locality == other.Locality && BedTypes.SequenceEqual(other.BedTypes)
+        && ClinicalExclusions.SequenceEqual(other.ClinicalExclusions) && CqcRating == other.CqcRating && BrokerContacts.SequenceEqual(other.BrokerContacts);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Locality, CqcRating, BedTypes.Count);
+}
+
+/// <summary>One bed type's figures in the NHS Capacity Tracker shape.</summary>
+public sealed record BedCount(int MaxCapacity, int Occupied, int VacantReserved, int VacantAccepting);
+
+/// <summary>A bed WinterOps reserved for a placement; confirmed once the placement is booked.</summary>
+public sealed record Reservation(string PlacementId, BedType BedType, bool Confirmed);
+
+public abstract record CareHomeCommand
+{
+    private CareHomeCommand()
+    {
+    }
+
+    public sealed record SetDetails(string CqcLocationId, CareHomeDetails Details) : CareHomeCommand;
+
+    public sealed record ReportVacancies(DateTimeOffset AsOf, IReadOnlyDictionary<BedType, BedCount> Beds) : CareHomeCommand;
+
+    /// <summary>Hold a bed of <paramref name="BedType"/> for a placement whose offer the home is accepting.</summary>
+    public sealed record Reserve(string PlacementId, BedType BedType, DateTimeOffset At) : CareHomeCommand;
+
+    /// <summary>The placement is booked with this home: keep the bed.</summary>
+    public sealed record Confirm(string PlacementId) : CareHomeCommand;
+
+    /// <summary>Give the bed back (the placement went elsewhere or was cancelled).</summary>
+    public sealed record Release(string PlacementId, string Reason) : CareHomeCommand;
+
+    /// <summary>A timer: release a reservation that no booking confirmed (the booking step failed or crashed).</summary>
+    public sealed record ReleaseIfUnconfirmed(string PlacementId) : CareHomeCommand;
+
+    /// <summary>The patient arrived: the reserved bed becomes an occupied one.</summary>
+    public sealed record Admit(string PlacementId) : CareHomeCommand;
+}
+
+public abstract record CareHomeEvent
+{
+    private CareHomeEvent()
+    {
+    }
+
+    /// <summary>The coordination centre added the home to the registry.</summary>
+    public sealed record Registered(string CqcLocationId, CareHomeDetails Details) : CareHomeEvent;
+
+    /// <summary>The coordination centre changed the home's details (all of them, as now in force).</summary>
+    public sealed record DetailsChanged(CareHomeDetails Details) : CareHomeEvent;
+
+    /// <summary>The home reported its vacancies (Capacity Tracker figures, as of a time).</summary>
+    public sealed record VacanciesReported(DateTimeOffset AsOf, IReadOnlyDictionary<BedType, BedCount> Beds) : CareHomeEvent;
+
+    /// <summary>A bed was held for a placement while its acceptance is booked.</summary>
+    public sealed record BedReserved(string PlacementId, BedType BedType, DateTimeOffset At) : CareHomeEvent;
+
+    /// <summary>The placement was booked with this home; the held bed is its bed.</summary>
+    public sealed record ReservationConfirmed(string PlacementId) : CareHomeEvent;
+
+    /// <summary>A held bed was given back (placement went elsewhere, was cancelled, or the booking never completed).</summary>
+    public sealed record ReservationReleased(string PlacementId, BedType BedType, string Reason) : CareHomeEvent;
+
+    /// <summary>The patient was admitted: one more occupied bed, one fewer vacant.</summary>
+    public sealed record PatientAdmitted(string PlacementId, BedType BedType) : CareHomeEvent;
+}
+
+public abstract record CareHomeState
+{
+    private CareHomeState()
+    {
+    }
+
+    public sealed record None : CareHomeState;
+
+    /// <summary>
+    /// A registered home: its details, its last reported vacancies, and the beds WinterOps holds.
+    /// A bed type's free beds = reported vacant-accepting minus beds held.
+    /// </summary>
+    public sealed record Registered(
+        string CqcLocationId,
+        CareHomeDetails Details,
+        DateTimeOffset? VacanciesAsOf,
+        IReadOnlyDictionary<BedType, BedCount> Beds,
+        IReadOnlyList<Reservation> Reservations) : CareHomeState
+    {
+        public int Held(BedType bedType) => Reservations.Count(r => r.BedType == bedType);
+
+        public int Free(BedType bedType) =>
+            Beds.TryGetValue(bedType, out var count) ? Math.Max(0, count.VacantAccepting - Held(bedType)) : 0;
+
+        public Reservation? ReservationFor(string placementId) => Reservations.FirstOrDefault(r => r.PlacementId == placementId);
+    }
+}
+
+/// <summary>
+/// The care-home registry and its vacancies: one stream per home (keyed by CQC location id), so
+/// reservations are consistent under optimistic concurrency and every change is kept.
+/// </summary>
+public static class CareHomeWorkflow
+{
+    public const string Name = "carehome";
+
+    /// <summary>How long a reservation may wait for its booking before it is given back.</summary>
+    public static readonly TimeSpan UnconfirmedReservationTimeout = TimeSpan.FromMinutes(15);
+
+    public static readonly WorkflowDefinition<CareHomeState, CareHomeCommand, CareHomeEvent> Definition = new(
+        Name,
+        new CareHomeState.None(),
+        Decide,
+        Evolve,
+        React,
+        new TypeNames<CareHomeCommand>(
+            ("SetCareHomeDetails", typeof(CareHomeCommand.SetDetails)),
+            ("ReportVacancies", typeof(CareHomeCommand.ReportVacancies)),
+            ("ReserveBed", typeof(CareHomeCommand.Reserve)),
+            ("ConfirmReservation", typeof(CareHomeCommand.Confirm)),
+            ("ReleaseReservation", typeof(CareHomeCommand.Release)),
+            ("ReleaseIfUnconfirmed", typeof(CareHomeCommand.ReleaseIfUnconfirmed)),
+            ("AdmitPatient", typeof(CareHomeCommand.Admit))),
+        new TypeNames<CareHomeEvent>(
+            ("CareHomeRegistered", typeof(CareHomeEvent.Registered)),
+            ("CareHomeDetailsChanged", typeof(CareHomeEvent.DetailsChanged)),
+            ("VacanciesReported", typeof(CareHomeEvent.VacanciesReported)),
+            ("BedReserved", typeof(CareHomeEvent.BedReserved)),
+            ("ReservationConfirmed", typeof(CareHomeEvent.ReservationConfirmed)),
+            ("ReservationReleased", typeof(CareHomeEvent.ReservationReleased)),
+            ("PatientAdmitted", typeof(CareHomeEvent.PatientAdmitted))),
+        new TypeNames<CareHomeState>(
+            ("None", typeof(CareHomeState.None)),
+            ("Registered", typeof(CareHomeState.Registered))));
+
+    public static IEnumerable<CareHomeEvent> Decide(CareHomeCommand command, CareHomeState state) =>
+        (command, state) switch
+        {
+            (CareHomeCommand.SetDetails c, CareHomeState.None) => [new CareHomeEvent.Registered(c.CqcLocationId, c.Details)],
+            (CareHomeCommand.SetDetails c, CareHomeState.Registered s) => s.Details.Equals(c.Details) ? [] : [new CareHomeEvent.DetailsChanged(c.Details)],
+            (_, CareHomeState.None) => throw new CommandRejectedException("No care home has this CQC location id."),
+
+            (CareHomeCommand.ReportVacancies c, CareHomeState.Registered s) when s.VacanciesAsOf is { } last && c.AsOf < last =>
+                throw new CommandRejectedException($"These vacancies are as of {c.AsOf:O}, older than the figures already reported as of {last:O}."),
+            (CareHomeCommand.ReportVacancies c, CareHomeState.Registered s) when s.VacanciesAsOf == c.AsOf && SameBeds(s.Beds, c.Beds) => [],
+            (CareHomeCommand.ReportVacancies c, CareHomeState.Registered) => [new CareHomeEvent.VacanciesReported(c.AsOf, c.Beds)],
+
+            (CareHomeCommand.Reserve c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is not null => [],
+            (CareHomeCommand.Reserve c, CareHomeState.Registered s) when s.Free(c.BedType) > 0 => [new CareHomeEvent.BedReserved(c.PlacementId, c.BedType, c.At)],
+            (CareHomeCommand.Reserve c, CareHomeState.Registered) => throw new CommandRejectedException($"The home has no free {c.BedType} bed."),
+
+            (CareHomeCommand.Confirm c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { Confirmed: false } =>
+                [new CareHomeEvent.ReservationConfirmed(c.PlacementId)],
+            (CareHomeCommand.Confirm, CareHomeState.Registered) => [],
+
+            (CareHomeCommand.Release c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { } r =>
+                [new CareHomeEvent.ReservationReleased(c.PlacementId, r.BedType, c.Reason)],
+            (CareHomeCommand.ReleaseIfUnconfirmed c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { Confirmed: false } r =>
+                [new CareHomeEvent.ReservationReleased(c.PlacementId, r.BedType, "The booking did not complete.")],
+            (CareHomeCommand.Release or CareHomeCommand.ReleaseIfUnconfirmed, CareHomeState.Registered) => [],
+
+            (CareHomeCommand.Admit c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { } r =>
+                [new CareHomeEvent.PatientAdmitted(c.PlacementId, r.BedType)],
+            (CareHomeCommand.Admit, CareHomeState.Registered) => [],
+
+            _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to this care home."),
+        };
+
+    public static CareHomeState Evolve(CareHomeState state, CareHomeEvent @event) =>
+        (state, @event) switch
+        {
+            (_, CareHomeEvent.Registered e) => new CareHomeState.Registered(e.CqcLocationId, e.Details, null, new Dictionary<BedType, BedCount>(), []),
+            (CareHomeState.Registered s, CareHomeEvent.DetailsChanged e) => s with { Details = e.Details },
+            (CareHomeState.Registered s, CareHomeEvent.VacanciesReported e) => s with { VacanciesAsOf = e.AsOf, Beds = e.Beds },
+            (CareHomeState.Registered s, CareHomeEvent.BedReserved e) => s with { Reservations = [.. s.Reservations, new Reservation(e.PlacementId, e.BedType, false)] },
+            (CareHomeState.Registered s, CareHomeEvent.ReservationConfirmed e) => s with
+            {
+                Reservations = s.Reservations.Select(r => r.PlacementId == e.PlacementId ? r with { Confirmed = true } : r).ToList(),
+            },
+            (CareHomeState.Registered s, CareHomeEvent.ReservationReleased e) => s with { Reservations = s.Reservations.Where(r => r.PlacementId != e.PlacementId).ToList() },
+            (CareHomeState.Registered s, CareHomeEvent.PatientAdmitted e) => s with
+            {
+                Reservations = s.Reservations.Where(r => r.PlacementId != e.PlacementId).ToList(),
+                Beds = Admit(s.Beds, e.BedType),
+            },
+            _ => state,
+        };
+
+    /// <summary>A reservation that no booking confirms is given back after a while (the booking step may have crashed).</summary>
+    public static IEnumerable<Reaction> React(string streamId, CareHomeState state, CareHomeEvent @event) =>
+        (state, @event) switch
+        {
+            (CareHomeState.Registered s, CareHomeEvent.BedReserved e) =>
+                [new Reaction.Send(Name, s.CqcLocationId, new CareHomeCommand.ReleaseIfUnconfirmed(e.PlacementId), e.At + UnconfirmedReservationTimeout)],
+            _ => [],
+        };
+
+    private static bool SameBeds(IReadOnlyDictionary<BedType, BedCount> a, IReadOnlyDictionary<BedType, BedCount> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
+
+    private static Dictionary<BedType, BedCount> Admit(IReadOnlyDictionary<BedType, BedCount> beds, BedType bedType)
+    {
+        var result = beds.ToDictionary();
+        if (result.TryGetValue(bedType, out var count))
+        {
+            result[bedType] = count with { Occupied = count.Occupied + 1, VacantAccepting = Math.Max(0, count.VacantAccepting - 1) };
+        }
+
+        return result;
+    }
+}
