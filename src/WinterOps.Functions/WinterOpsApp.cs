@@ -8,14 +8,18 @@ using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
+using WinterOps.Core.CareHomes;
 using WinterOps.Core.Partners;
+using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
+using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Demo;
 using WinterOps.Functions.Hosting;
 using WinterOps.Functions.Http;
 using WinterOps.Functions.Operations;
 using WinterOps.Functions.Partners;
+using WinterOps.Functions.Placements;
 
 namespace WinterOps.Functions;
 
@@ -56,12 +60,17 @@ public static class WinterOpsApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition]));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition]));
+        var placements = builder.Configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
+        placements.Validate();
+        services.AddSingleton(placements);
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();
         services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
+        services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));
+        services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();
@@ -89,6 +98,8 @@ public static class WinterOpsApp
         app.MapScalarApiReference("/docs", o => o.WithTitle("WinterOps API"));
         app.MapOperationsEndpoints(app.Environment);
         app.MapPartnerEndpoints();
+        app.MapCareHomeEndpoints();
+        app.MapPlacementEndpoints();
         app.MapTriggerFunctions();
         return app;
     }

@@ -78,12 +78,13 @@ public static class StorageNames
     public const string StreamsTable = "streams";
     public const string InboxTable = "inbox";
     public const string IdempotencyTable = "idempotency";
+    public const string OffersTable = "offers";
 
     public const string DispatchQueue = "outbox-dispatch";
     public const string CommandsQueue = "workflow-commands";
     public const string TimersQueue = "workflow-timers";
 
-    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable];
+    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable];
 
     public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue];
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Workflows;
 
@@ -7,7 +8,9 @@ namespace WinterOps.Core.Placements;
 /// <summary>Discharge pathway 2 (short-term bed with recovery support) or 3 (long-term or assessment placement).</summary>
 public enum Pathway
 {
+    [JsonStringEnumMemberName("P2")]
     P2,
+    [JsonStringEnumMemberName("P3")]
     P3,
 }
 

@@ -1,3 +1,4 @@
+using WinterOps.Core.CareHomes;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 
@@ -24,11 +25,27 @@ public sealed partial class DemoSeeder(
             changed += result.NewEvents.Count;
         }
 
-        LogSeeded(DemoData.Partners.Count, changed);
+        foreach (var (cqcLocationId, details, beds) in DemoData.CareHomes)
+        {
+            var now = time.GetUtcNow();
+            var context = new CommandContext($"demo-seed-{cqcLocationId}-{now:yyyyMMddHHmmss}", actor, now);
+            var result = await handler.HandleAsync(
+                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), context, cancellationToken: stoppingToken);
+            changed += result.NewEvents.Count;
+            if (result.State is CareHomeState.Registered { VacanciesAsOf: null })
+            {
+                await handler.HandleAsync(
+                    CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(now, beds),
+                    context with { CommandId = context.CommandId + "-vacancies" }, cancellationToken: stoppingToken);
+                changed++;
+            }
+        }
+
+        LogSeeded(DemoData.Partners.Count, DemoData.CareHomes.Count, changed);
     }
 
-    [LoggerMessage(LogLevel.Information, "Demo data: {Partners} partners present, {Changed} changed")]
-    private partial void LogSeeded(int partners, int changed);
+    [LoggerMessage(LogLevel.Information, "Demo data: {Partners} partners and {CareHomes} care homes present, {Changed} changes")]
+    private partial void LogSeeded(int partners, int careHomes, int changed);
 }
 
 /// <summary>
@@ -53,6 +70,53 @@ public static class DemoData
         ("LZ3", Partner("Lutonbury Borough Council (demo)", Sector.SocialCare, 110, true, "Riley Moss")),
         ("LZ4", Partner("Kingsmead City Council (demo)", Sector.SocialCare, 130, true, "Jordan Bell")),
     ];
+
+    public static IReadOnlyList<string> Localities { get; } = ["Bedmoor", "Central Ouseland", "Lutonbury", "Kingsmead"];
+
+    /// <summary>
+    /// 32 fictional care homes, eight per locality, with plausible Capacity Tracker figures. CQC
+    /// location ids are synthetic (1-90000000NN). Brokers act with org = the home's id.
+    /// </summary>
+    public static IReadOnlyList<(string CqcLocationId, CareHomeDetails Details, IReadOnlyDictionary<BedType, BedCount> Beds)> CareHomes { get; } =
+        Enumerable.Range(1, 32).Select(Home).ToList();
+
+    private static readonly string[] HomeNames =
+    [
+        "Willow House", "Oakfield Lodge", "Riverside Court", "Beech Grange", "Meadowview", "The Elms", "Cedar Park", "Ashdown Manor",
+    ];
+
+    private static (string, CareHomeDetails, IReadOnlyDictionary<BedType, BedCount>) Home(int n)
+    {
+        var locality = Localities[(n - 1) % Localities.Count];
+        var bedTypes = (n % 4) switch
+        {
+            0 => new[] { BedType.Residential, BedType.ResidentialDementia },
+            1 => [BedType.Nursing, BedType.NursingDementia],
+            2 => [BedType.Residential, BedType.Nursing],
+            _ => [BedType.Residential, BedType.Nursing, BedType.ResidentialDementia, BedType.NursingDementia],
+        };
+        var exclusions = (n % 5) switch
+        {
+            0 => new[] { ClinicalNeed.Bariatric },
+            1 => [ClinicalNeed.Tracheostomy, ClinicalNeed.Dialysis],
+            2 => [ClinicalNeed.ChallengingBehaviour],
+            _ => [],
+        };
+        var rating = (n % 7) switch { 0 => CqcRating.Outstanding, 3 => CqcRating.RequiresImprovement, 5 => CqcRating.NotYetRated, _ => CqcRating.Good };
+        var details = new CareHomeDetails(
+            $"{HomeNames[(n - 1) % HomeNames.Length]} {locality} (demo)", locality, bedTypes, exclusions, rating,
+            [new BrokerContact($"Broker {n}", DemoUserId($"broker-{n}"), null)]);
+        var beds = bedTypes.ToDictionary(
+            t => t,
+            t =>
+            {
+                var capacity = 20 + (n * 7 % 30);
+                var accepting = (n + (int)t) % 4; // 0 to 3 free beds: some homes are full
+                var reserved = (n + (int)t) % 2;
+                return new BedCount(capacity, capacity - accepting - reserved, reserved, accepting);
+            });
+        return ($"1-90000000{n:D2}", details, beds);
+    }
 
     private static PartnerDetails Partner(string name, Sector sector, decimal sizeWeight, bool expectedDaily, params string[] onCall) =>
         new(name, sector, sizeWeight, expectedDaily, onCall.Select((person, i) => new Contact(

@@ -99,9 +99,9 @@ public static partial class PartnerEndpoints
             .Require(!string.IsNullOrWhiteSpace(body.Name) && body.Name.Length <= 200, "name", "Give the organisation's name (1 to 200 characters).");
         Sector sector = default;
         v.Require(
-            body.Sector is not null && SectorNames.TryParse(body.Sector, out sector),
+            Names<Sector>.TryParse(body.Sector, out sector),
             "sector",
-            $"Use one of: {string.Join(", ", SectorNames.All)}.");
+            Names<Sector>.Expected);
         v.Require(body.SizeWeight is > 0 and <= 100_000, "sizeWeight", "Give a size weight above 0 (e.g. general and acute beds), at most 100000.");
         v.Require(body.ExpectedDaily is not null, "expectedDaily", "Say whether the partner submits the daily return (true or false).");
         var contacts = body.Contacts ?? [];
@@ -133,30 +133,4 @@ public static partial class PartnerEndpoints
 
     [GeneratedRegex("^[A-Z0-9]{3,10}$")]
     private static partial Regex OdsCode();
-}
-
-/// <summary>Sector names as the API spells them (camelCase), parsed strictly.</summary>
-public static class SectorNames
-{
-    public static IReadOnlyList<string> All { get; } = Enum.GetNames<Sector>().Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName).ToList();
-
-    public static bool TryParse(string value, out Sector sector)
-    {
-        var index = IndexOf(value);
-        sector = index >= 0 ? (Sector)index : default;
-        return index >= 0;
-    }
-
-    private static int IndexOf(string value)
-    {
-        for (var i = 0; i < All.Count; i++)
-        {
-            if (All[i] == value)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }

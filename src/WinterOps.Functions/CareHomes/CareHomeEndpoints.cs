@@ -1,0 +1,270 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Azure.Outbox;
+using WinterOps.Core.CareHomes;
+using WinterOps.Core.Placements;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
+using WinterOps.Functions.Placements;
+
+namespace WinterOps.Functions.CareHomes;
+
+public sealed record CareHomeRequest(
+    string? Name, string? Locality, IReadOnlyList<string>? BedTypes, IReadOnlyList<string>? ClinicalExclusions, string? CqcRating,
+    IReadOnlyList<BrokerContactRequest>? BrokerContacts);
+
+public sealed record BrokerContactRequest(string? Name, string? EntraUserId, string? Phone);
+
+public sealed record VacanciesRequest(DateTimeOffset? AsOf, IReadOnlyDictionary<string, BedCountRequest?>? Beds);
+
+public sealed record BedCountRequest(int? MaxCapacity, int? Occupied, int? VacantReserved, int? VacantAccepting);
+
+/// <summary>One bed type's reported figures, plus the beds WinterOps holds and what is free to offer.</summary>
+public sealed record BedsResponse(int MaxCapacity, int Occupied, int VacantReserved, int VacantAccepting, int HeldByWinterOps, int Free);
+
+public sealed record CareHomeResponse(
+    string CqcLocationId, string Name, string Locality, IReadOnlyList<BedType> BedTypes, IReadOnlyList<ClinicalNeed> ClinicalExclusions,
+    CqcRating CqcRating, IReadOnlyList<BrokerContact>? BrokerContacts, DateTimeOffset? VacanciesAsOf, bool VacanciesStale,
+    IReadOnlyDictionary<string, BedsResponse> Beds, long Version);
+
+public static partial class CareHomeEndpoints
+{
+    public static void MapCareHomeEndpoints(this IEndpointRouteBuilder app)
+    {
+        var homes = app.MapGroup("/api/care-homes").WithTags("Care homes");
+
+        homes.MapPut("/{cqcLocationId}", PutAsync)
+            .WithName("PutCareHome")
+            .WithSummary("Register a care home or update its details (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
+        homes.MapGet("", ListAsync)
+            .WithName("ListCareHomes")
+            .WithSummary("Care homes with their vacancies, optionally by bed type and locality.")
+            .RequireAuthorization();
+
+        homes.MapGet("/{cqcLocationId}", GetAsync)
+            .WithName("GetCareHome")
+            .WithSummary("A care home's details and vacancies.")
+            .RequireAuthorization();
+
+        homes.MapPut("/{cqcLocationId}/vacancies", PutVacanciesAsync)
+            .WithName("PutVacancies")
+            .WithSummary("Report the home's vacancies in the Capacity Tracker shape (the home's Broker, or a Coordinator).")
+            .RequireRoles(Roles.Broker, Roles.Coordinator);
+
+        homes.MapGet("/{cqcLocationId}/offers", OffersAsync)
+            .WithName("ListCareHomeOffers")
+            .WithSummary("The home's placement offers, e.g. ?status=open: the broker's inbox (the home's Broker, or a Coordinator).")
+            .RequireRoles(Roles.Broker, Roles.Coordinator);
+    }
+
+    [GeneratedRegex(@"^1-\d{9,11}$")]
+    public static partial Regex CqcLocationId();
+
+    private static async Task<IResult> PutAsync(
+        string cqcLocationId, CareHomeRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var details = Validate(cqcLocationId, body);
+        var result = await handler.HandleAsync(
+            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details),
+            new CommandContext(http.TraceIdentifier, http.Caller().ToActor(), time.GetUtcNow()), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        var response = ToResponse((CareHomeState.Registered)result.State, result.Version, showContacts: true, time.GetUtcNow(), PlacementSettings.Freshness(http));
+        return result.Version == 1 && result.NewEvents.Count > 0
+            ? TypedResults.Created($"/api/care-homes/{cqcLocationId}", response)
+            : TypedResults.Ok(response);
+    }
+
+    private static async Task<IResult> ListAsync(
+        string? bedType, string? locality, HttpContext http, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        BedType parsed = default;
+        new Validation().Require(bedType is null || Names<BedType>.TryParse(bedType, out parsed), "bedType", Names<BedType>.Expected).ThrowIfAny();
+        var caller = http.Caller();
+        var homes = new List<CareHomeResponse>();
+        await foreach (var head in store.ReadHeadsAsync(CareHomeWorkflow.Name, cancellationToken))
+        {
+            if (CareHomeWorkflow.Definition.States.Deserialize(head.StateType, head.State) is CareHomeState.Registered home
+                && (bedType is null || home.Details.BedTypes.Contains(parsed))
+                && (locality is null || string.Equals(home.Details.Locality, locality, StringComparison.OrdinalIgnoreCase)))
+            {
+                homes.Add(ToResponse(home, head.Version, CanSeeContacts(caller, home.CqcLocationId), time.GetUtcNow(), PlacementSettings.Freshness(http)));
+            }
+        }
+
+        return TypedResults.Ok(homes);
+    }
+
+    private static async Task<IResult> GetAsync(string cqcLocationId, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (home, version) = await LoadAsync(handler, cqcLocationId, cancellationToken);
+        if (home is null)
+        {
+            return UnknownHome(cqcLocationId);
+        }
+
+        http.Response.Headers.ETag = ETags.For(version);
+        return TypedResults.Ok(ToResponse(home, version, CanSeeContacts(http.Caller(), cqcLocationId), time.GetUtcNow(), PlacementSettings.Freshness(http)));
+    }
+
+    private static async Task<IResult> PutVacanciesAsync(
+        string cqcLocationId, VacanciesRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(cqcLocationId))
+        {
+            return NotYourHome(cqcLocationId);
+        }
+
+        var (home, _) = await LoadAsync(handler, cqcLocationId, cancellationToken);
+        if (home is null)
+        {
+            return UnknownHome(cqcLocationId);
+        }
+
+        var now = time.GetUtcNow();
+        var beds = ValidateVacancies(body, home, now);
+        var result = await handler.HandleAsync(
+            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds),
+            new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(ToResponse((CareHomeState.Registered)result.State, result.Version, CanSeeContacts(caller, cqcLocationId), now, PlacementSettings.Freshness(http)));
+    }
+
+    private static async Task<IResult> OffersAsync(
+        string cqcLocationId, string? status, HttpContext http, OfferBoard board, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(cqcLocationId))
+        {
+            return NotYourHome(cqcLocationId);
+        }
+
+        new Validation().Require(status is null || Names<OfferStatus>.TryParse(status, out _), "status", Names<OfferStatus>.Expected).ThrowIfAny();
+        return TypedResults.Ok(await board.ReadAsync(cqcLocationId, status, cancellationToken));
+    }
+
+    public static async Task<(CareHomeState.Registered? Home, long Version)> LoadAsync(CommandHandler handler, string cqcLocationId, CancellationToken cancellationToken)
+    {
+        if (!CqcLocationId().IsMatch(cqcLocationId))
+        {
+            return (null, 0);
+        }
+
+        var (state, head) = await handler.LoadAsync(CareHomeWorkflow.Definition, CareHomeWorkflow.Definition.StreamId(cqcLocationId), cancellationToken);
+        return (state as CareHomeState.Registered, head?.Version ?? 0);
+    }
+
+    private static CareHomeDetails Validate(string cqcLocationId, CareHomeRequest body)
+    {
+        var v = new Validation()
+            .Require(CqcLocationId().IsMatch(cqcLocationId), "cqcLocationId", "A CQC location id is '1-' and 9 to 11 digits, e.g. 1-1000711804.")
+            .Require(!string.IsNullOrWhiteSpace(body.Name) && body.Name.Length <= 200, "name", "Give the home's name (1 to 200 characters).")
+            .Require(!string.IsNullOrWhiteSpace(body.Locality) && body.Locality.Length <= 60, "locality", "Give the home's locality (1 to 60 characters).");
+        var bedTypes = ParseList<BedType>(v, "bedTypes", body.BedTypes, required: true);
+        var exclusions = ParseList<ClinicalNeed>(v, "clinicalExclusions", body.ClinicalExclusions, required: false);
+        CqcRating rating = default;
+        v.Require(Names<CqcRating>.TryParse(body.CqcRating, out rating), "cqcRating", Names<CqcRating>.Expected);
+        var contacts = body.BrokerContacts ?? [];
+        v.Require(contacts.Count <= 10, "brokerContacts", "At most 10 broker contacts.");
+        for (var i = 0; i < contacts.Count; i++)
+        {
+            var c = contacts[i];
+            v.Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 100, $"brokerContacts[{i}].name", "Give the contact's name (1 to 100 characters).");
+            v.Require(c.EntraUserId is null || Guid.TryParse(c.EntraUserId, out _), $"brokerContacts[{i}].entraUserId", "An Entra user id is a GUID.");
+            v.Require(c.Phone is null || (c.Phone.Length <= 20 && c.Phone.All(ch => char.IsAsciiDigit(ch) || ch is ' ' or '+')), $"brokerContacts[{i}].phone", "A phone number has at most 20 digits, spaces or '+'.");
+        }
+
+        v.ThrowIfAny();
+        return new CareHomeDetails(
+            body.Name!.Trim(), body.Locality!.Trim(), bedTypes, exclusions, rating,
+            contacts.Select(c => new BrokerContact(c.Name!.Trim(), c.EntraUserId, c.Phone)).ToList());
+    }
+
+    private static Dictionary<BedType, BedCount> ValidateVacancies(VacanciesRequest body, CareHomeState.Registered home, DateTimeOffset now)
+    {
+        var v = new Validation()
+            .Require(body.AsOf is not null, "asOf", "Give the time the figures were counted (ISO 8601 with offset).")
+            .Require(body.AsOf is null || body.AsOf <= now.AddMinutes(5), "asOf", "The figures cannot be from the future.")
+            .Require(body.AsOf is null || body.AsOf >= now.AddDays(-30), "asOf", "The figures are more than 30 days old.")
+            .Require(body.Beds is { Count: > 0 }, "beds", $"Give figures for at least one bed type: {string.Join(", ", Names<BedType>.All)}.");
+        var beds = new Dictionary<BedType, BedCount>();
+        foreach (var (name, count) in body.Beds ?? new Dictionary<string, BedCountRequest?>())
+        {
+            var field = $"beds.{name}";
+            if (!Names<BedType>.TryParse(name, out var bedType))
+            {
+                v.Add(field, Names<BedType>.Expected);
+                continue;
+            }
+
+            if (!home.Details.BedTypes.Contains(bedType))
+            {
+                v.Add(field, "The home does not provide this bed type.");
+                continue;
+            }
+
+            if (count is not { MaxCapacity: >= 0 and <= 1000, Occupied: >= 0, VacantReserved: >= 0, VacantAccepting: >= 0 } c)
+            {
+                v.Add(field, "Give maxCapacity (0 to 1000), occupied, vacantReserved and vacantAccepting, each 0 or more.");
+                continue;
+            }
+
+            if (c.Occupied + c.VacantReserved + c.VacantAccepting > c.MaxCapacity)
+            {
+                v.Add(field, "occupied + vacantReserved + vacantAccepting cannot exceed maxCapacity.");
+                continue;
+            }
+
+            beds[bedType] = new BedCount(c.MaxCapacity!.Value, c.Occupied!.Value, c.VacantReserved!.Value, c.VacantAccepting!.Value);
+        }
+
+        v.ThrowIfAny();
+        return beds;
+    }
+
+    public static List<T> ParseList<T>(Validation v, string field, IReadOnlyList<string>? values, bool required) where T : struct, Enum
+    {
+        var parsed = new List<T>();
+        if (required && values is not { Count: > 0 })
+        {
+            v.Add(field, $"Give at least one of: {string.Join(", ", Names<T>.All)}.");
+            return parsed;
+        }
+
+        foreach (var value in values ?? [])
+        {
+            if (!Names<T>.TryParse(value, out var item))
+            {
+                v.Add(field, $"'{Truncate(value)}' is unknown. {Names<T>.Expected}");
+            }
+            else if (!parsed.Contains(item))
+            {
+                parsed.Add(item);
+            }
+        }
+
+        return parsed;
+    }
+
+    private static string Truncate(string? value) => value is null ? "null" : value.Length <= 40 ? value : value[..40] + "...";
+
+    private static bool CanSeeContacts(Caller caller, string cqcLocationId) =>
+        caller.IsIn(Roles.Coordinator) || caller.ActsFor(cqcLocationId);
+
+    private static CareHomeResponse ToResponse(CareHomeState.Registered home, long version, bool showContacts, DateTimeOffset now, TimeSpan freshness) => new(
+        home.CqcLocationId, home.Details.Name, home.Details.Locality, home.Details.BedTypes, home.Details.ClinicalExclusions, home.Details.CqcRating,
+        showContacts ? home.Details.BrokerContacts : null, home.VacanciesAsOf, Matching.IsStale(home, now, freshness),
+        home.Beds.ToDictionary(
+            kv => Names<BedType>.Of(kv.Key),
+            kv => new BedsResponse(kv.Value.MaxCapacity, kv.Value.Occupied, kv.Value.VacantReserved, kv.Value.VacantAccepting, home.Held(kv.Key), home.Free(kv.Key))),
+        version);
+
+    public static ProblemHttpResult UnknownHome(string cqcLocationId) =>
+        TypedResults.Problem(statusCode: 404, title: "No such care home.", detail: $"No care home has CQC location id '{cqcLocationId}'.");
+
+    public static ProblemHttpResult NotYourHome(string cqcLocationId) =>
+        TypedResults.Problem(statusCode: 403, title: "Not your care home.", detail: $"You do not act for care home {cqcLocationId}.");
+}

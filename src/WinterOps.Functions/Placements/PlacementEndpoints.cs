@@ -1,0 +1,427 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Azure.Outbox;
+using WinterOps.Core;
+using WinterOps.Core.CareHomes;
+using WinterOps.Core.Placements;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.CareHomes;
+using WinterOps.Functions.Http;
+
+namespace WinterOps.Functions.Placements;
+
+public sealed record PlacementRequestBody(
+    string? PatientRef, string? NhsNumber, string? ReferringOrg, string? Pathway, string? BedType, string? FundingRoute,
+    IReadOnlyList<string>? PreferredLocalities, string? RequiredBy, string? NeedsSummary, IReadOnlyList<string>? ClinicalFlags);
+
+public sealed record AcceptBody(string? AdmissionDate, string? ContactName);
+
+public sealed record DeclineBody(string? Reason, string? Comment);
+
+public sealed record CancelBody(string? Reason);
+
+public sealed record AdmittedBody(string? AdmittedOn);
+
+public sealed record OfferView(string CqcLocationId, string Locality, int Round, OfferStatus Status, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// A placement as the caller may see it. Brokers see only their own home's offers, and never the
+/// patient reference or NHS number.
+/// </summary>
+public sealed record PlacementView(
+    string PlacementId, PlacementPhase Status, string ReferringOrg, Pathway Pathway, BedType BedType, FundingRoute FundingRoute,
+    DateOnly RequiredBy, IReadOnlyList<string> PreferredLocalities, IReadOnlyList<ClinicalNeed> ClinicalFlags, string? NeedsSummary,
+    string? PatientRef, string? NhsNumber, int Round, IReadOnlyList<OfferView> Offers, Booking? Booking, bool Escalated,
+    DateTimeOffset? RequestedAt, long Version);
+
+public sealed record HistoryItem(long Version, string Type, DateTimeOffset At, string By, JsonElement Data);
+
+public static partial class PlacementEndpoints
+{
+    public const int MaxNeedsSummary = 2000;
+
+    public static void MapPlacementEndpoints(this IEndpointRouteBuilder app)
+    {
+        var placements = app.MapGroup("/api/placements").WithTags("Placements");
+
+        placements.MapPost("", RequestAsync).WithName("RequestPlacement")
+            .WithSummary("Request a care-home placement: matching homes get time-limited offers at once (DischargeTeam).")
+            .RequireRoles(Roles.DischargeTeam);
+        placements.MapGet("/{placementId}", GetAsync).WithName("GetPlacement")
+            .WithSummary("A placement, its offers and booking (the referring team, an offered home's Broker, Coordinators).")
+            .RequireAuthorization();
+        placements.MapGet("/{placementId}/history", HistoryAsync).WithName("GetPlacementHistory")
+            .WithSummary("Every event of the placement: who, when, what, why.")
+            .RequireAuthorization();
+        placements.MapGet("", ListAsync).WithName("ListPlacements")
+            .WithSummary("Placements by status and referring organisation (DischargeTeam: its own; Coordinator: all).")
+            .RequireRoles(Roles.DischargeTeam, Roles.Coordinator);
+        placements.MapPost("/{placementId}/offers/{cqcLocationId}/accept", AcceptAsync).WithName("AcceptOffer")
+            .WithSummary("Accept the home's offer: reserves a bed; the first valid acceptance books the placement (Broker of the home).")
+            .RequireRoles(Roles.Broker);
+        placements.MapPost("/{placementId}/offers/{cqcLocationId}/decline", DeclineAsync).WithName("DeclineOffer")
+            .WithSummary("Decline the home's offer with a reason (Broker of the home).")
+            .RequireRoles(Roles.Broker);
+        placements.MapPost("/{placementId}/cancel", CancelAsync).WithName("CancelPlacement")
+            .WithSummary("Cancel before admission; a reserved bed is released (the referring DischargeTeam, or a Coordinator).")
+            .RequireRoles(Roles.DischargeTeam, Roles.Coordinator);
+        placements.MapPost("/{placementId}/admitted", AdmittedAsync).WithName("RecordAdmission")
+            .WithSummary("Record the admission: the reserved bed becomes occupied (Broker of the booked home).")
+            .RequireRoles(Roles.Broker);
+    }
+
+    private static async Task<IResult> RequestAsync(
+        PlacementRequestBody body, HttpContext http, CommandHandler handler, IEventStore store, OfferBoard board, PlacementOptions options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var request = Validate(body, London.Today(now));
+        var caller = http.Caller();
+        if (!caller.ActsFor(request.ReferringOrg))
+        {
+            return Forbidden($"You do not act for {request.ReferringOrg}; request placements for your own organisation.");
+        }
+
+        var openOffers = await board.CountOpenAsync(cancellationToken);
+        var homes = new List<HomeSnapshot>();
+        await foreach (var head in store.ReadHeadsAsync(CareHomeWorkflow.Name, cancellationToken))
+        {
+            if (CareHomeWorkflow.Definition.States.Deserialize(head.StateType, head.State) is CareHomeState.Registered home)
+            {
+                homes.Add(new HomeSnapshot(home, openOffers.GetValueOrDefault(home.CqcLocationId)));
+            }
+        }
+
+        var placementId = "PL" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+        var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness);
+        var result = await handler.HandleAsync(
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(placementId, request, candidates, options.Policy, now),
+            Context(http, caller, now), cancellationToken: cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Created($"/api/placements/{placementId}", View(result.State, result.Version, caller));
+    }
+
+    private static async Task<IResult> GetAsync(string placementId, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    {
+        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
+        var caller = http.Caller();
+        if (state is null)
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        if (!CanSee(caller, state))
+        {
+            return Forbidden("This placement is not yours to see.");
+        }
+
+        http.Response.Headers.ETag = ETags.For(version);
+        return TypedResults.Ok(View(state, version, caller));
+    }
+
+    private static async Task<IResult> HistoryAsync(string placementId, HttpContext http, CommandHandler handler, IEventStore store, CancellationToken cancellationToken)
+    {
+        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        var caller = http.Caller();
+        if (state is null)
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        if (!CanSee(caller, state))
+        {
+            return Forbidden("This placement is not yours to see.");
+        }
+
+        var full = SeesEverything(caller, state);
+        var homes = caller.Orgs;
+        var items = new List<HistoryItem>();
+        foreach (var stored in await store.ReadEventsAsync(PlacementWorkflow.Definition.StreamId(placementId), cancellationToken))
+        {
+            var @event = PlacementWorkflow.Definition.Events.Deserialize(stored.Type, stored.Data);
+            var visible = full ? @event : ForBroker(@event, homes, state);
+            if (visible is not null)
+            {
+                items.Add(new HistoryItem(
+                    stored.Version, stored.Type, stored.At, stored.ByName,
+                    JsonSerializer.SerializeToElement(visible, visible.GetType(), ApiJson(http))));
+            }
+        }
+
+        return TypedResults.Ok(items);
+    }
+
+    private static async Task<IResult> ListAsync(
+        string? status, string? referringOrg, HttpContext http, IEventStore store, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        PlacementPhase phase = default;
+        new Validation()
+            .Require(status is null || Names<PlacementPhase>.TryParse(status, out phase) && phase != PlacementPhase.None, "status",
+                $"Use one of: {string.Join(", ", Names<PlacementPhase>.All.Skip(1))}.")
+            .ThrowIfAny();
+        if (!caller.IsIn(Roles.Coordinator))
+        {
+            referringOrg ??= caller.Orgs.Count > 0 ? caller.Orgs[0] : null;
+            if (referringOrg is null || !caller.ActsFor(referringOrg))
+            {
+                return Forbidden("Discharge teams list their own organisation's placements.");
+            }
+        }
+
+        var views = new List<PlacementView>();
+        await foreach (var head in store.ReadHeadsAsync(PlacementWorkflow.Name, cancellationToken))
+        {
+            var state = PlacementWorkflow.Definition.States.Deserialize(head.StateType, head.State);
+            if ((status is null || state.Phase == phase)
+                && (referringOrg is null || string.Equals(state.Details?.ReferringOrg, referringOrg, StringComparison.OrdinalIgnoreCase)))
+            {
+                views.Add(View(state, head.Version, caller));
+            }
+        }
+
+        return TypedResults.Ok(views.OrderByDescending(v => v.RequestedAt).ToList());
+    }
+
+    /// <summary>
+    /// The booking saga: check the offer can be accepted, reserve a bed on the home's stream, then book
+    /// the placement. If the booking is refused (another home won, the placement was cancelled) the
+    /// reservation is released; a crash in between is covered by the home's release timer.
+    /// </summary>
+    private static async Task<IResult> AcceptAsync(
+        string placementId, string cqcLocationId, AcceptBody body, HttpContext http, CommandHandler handler, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        var now = time.GetUtcNow();
+        var today = London.Today(now);
+        var v = new Validation();
+        var admission = ParseDate(v, "admissionDate", body.AdmissionDate);
+        v.Require(admission is null || (admission >= today && admission <= today.AddDays(90)), "admissionDate", "The admission date is from today to 90 days ahead.")
+            .Require(!string.IsNullOrWhiteSpace(body.ContactName) && body.ContactName.Length <= 100, "contactName", "Name the home's contact for the admission (1 to 100 characters).")
+            .ThrowIfAny();
+        if (!caller.ActsFor(cqcLocationId))
+        {
+            return CareHomeEndpoints.NotYourHome(cqcLocationId);
+        }
+
+        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        if (state is null || state.Offers.All(o => o.CqcLocationId != cqcLocationId))
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        var accept = new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now);
+        _ = PlacementWorkflow.Decide(accept, state).ToList(); // refuses now, before holding a bed, if the offer is not open
+
+        await handler.HandleAsync(
+            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Reserve(placementId, state.Details!.BedType, now),
+            Context(http, caller, now, "reserve"), cancellationToken: cancellationToken);
+        CommandResult<PlacementState> booked;
+        try
+        {
+            booked = await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, Context(http, caller, now), cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is CommandRejectedException or ConcurrencyException)
+        {
+            var (after, _) = await LoadAsync(handler, placementId, CancellationToken.None);
+            if (after?.Booking?.CqcLocationId != cqcLocationId)
+            {
+                await handler.HandleAsync(
+                    CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Release(placementId, "The acceptance could not be booked."),
+                    Context(http, caller, now, "release"), cancellationToken: CancellationToken.None);
+            }
+
+            throw;
+        }
+
+        await handler.HandleAsync(
+            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Confirm(placementId), Context(http, caller, now, "confirm"), cancellationToken: cancellationToken);
+        http.Response.Headers.ETag = booked.ETag;
+        return TypedResults.Ok(View(booked.State, booked.Version, caller));
+    }
+
+    private static async Task<IResult> DeclineAsync(
+        string placementId, string cqcLocationId, DeclineBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        DeclineReason reason = default;
+        new Validation()
+            .Require(Names<DeclineReason>.TryParse(body.Reason, out reason), "reason", Names<DeclineReason>.Expected)
+            .Require(body.Comment is null || body.Comment.Length <= 1000, "comment", "At most 1000 characters.")
+            .Require(reason != DeclineReason.Other || !string.IsNullOrWhiteSpace(body.Comment), "comment", "Say why when the reason is 'other'.")
+            .ThrowIfAny();
+        if (!caller.ActsFor(cqcLocationId))
+        {
+            return CareHomeEndpoints.NotYourHome(cqcLocationId);
+        }
+
+        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        if (state is null || state.Offers.All(o => o.CqcLocationId != cqcLocationId))
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        var now = time.GetUtcNow();
+        var result = await handler.HandleAsync(
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.Decline(cqcLocationId, reason, body.Comment?.Trim(), now),
+            Context(http, caller, now), cancellationToken: cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(View(result.State, result.Version, caller));
+    }
+
+    private static async Task<IResult> CancelAsync(
+        string placementId, CancelBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        new Validation().Require(!string.IsNullOrWhiteSpace(body.Reason) && body.Reason.Length <= 500, "reason", "Say why (1 to 500 characters).").ThrowIfAny();
+        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        if (state is null)
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(state.Details!.ReferringOrg))
+        {
+            return Forbidden("Only the referring team or a coordinator can cancel this placement.");
+        }
+
+        var now = time.GetUtcNow();
+        var result = await handler.HandleAsync(
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.Cancel(body.Reason!.Trim(), now), Context(http, caller, now),
+            ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(View(result.State, result.Version, caller));
+    }
+
+    private static async Task<IResult> AdmittedAsync(
+        string placementId, AdmittedBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        var now = time.GetUtcNow();
+        var v = new Validation();
+        var admittedOn = ParseDate(v, "admittedOn", body.AdmittedOn);
+        v.Require(admittedOn is null || admittedOn <= London.Today(now), "admittedOn", "An admission cannot be recorded for a future date.").ThrowIfAny();
+        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        if (state is null)
+        {
+            return UnknownPlacement(placementId);
+        }
+
+        if (state.Booking is not { } booking || !caller.ActsFor(booking.CqcLocationId))
+        {
+            return Forbidden("Only the broker of the booked home can record the admission.");
+        }
+
+        var result = await handler.HandleAsync(
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), Context(http, caller, now),
+            cancellationToken: cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(View(result.State, result.Version, caller));
+    }
+
+    private static PlacementRequest Validate(PlacementRequestBody body, DateOnly today)
+    {
+        var v = new Validation()
+            .Require(body.PatientRef is { Length: >= 1 and <= 64 } && PatientRef().IsMatch(body.PatientRef), "patientRef",
+                "Give the local pseudonymous reference: 1 to 64 letters, digits, '-' or '_' (no names).")
+            .Require(body.NhsNumber is null || NhsNumber.IsValid(body.NhsNumber), "nhsNumber", "An NHS number is 10 digits with a valid Modulus 11 check digit.")
+            .Require(body.ReferringOrg is not null && OdsCode().IsMatch(body.ReferringOrg), "referringOrg", "Give the referring organisation's ODS code, e.g. RC9.")
+            .Require(body.NeedsSummary is null || body.NeedsSummary.Length <= MaxNeedsSummary, "needsSummary", $"At most {MaxNeedsSummary} characters.");
+        Pathway pathway = default;
+        BedType bedType = default;
+        FundingRoute funding = default;
+        v.Require(body.Pathway is "P2" or "P3" && Enum.TryParse(body.Pathway, out pathway), "pathway", "Use P2 or P3.");
+        v.Require(Names<BedType>.TryParse(body.BedType, out bedType), "bedType", Names<BedType>.Expected);
+        v.Require(Names<FundingRoute>.TryParse(body.FundingRoute, out funding), "fundingRoute", Names<FundingRoute>.Expected);
+        var localities = body.PreferredLocalities ?? [];
+        v.Require(localities.Count <= 10 && localities.All(l => !string.IsNullOrWhiteSpace(l) && l.Length <= 60), "preferredLocalities", "Up to 10 localities, each 1 to 60 characters, in order of preference.");
+        var flags = CareHomeEndpoints.ParseList<ClinicalNeed>(v, "clinicalFlags", body.ClinicalFlags, required: false);
+        var requiredBy = ParseDate(v, "requiredBy", body.RequiredBy);
+        v.Require(requiredBy is null || requiredBy >= today, "requiredBy", "The required-by date cannot be in the past.")
+            .Require(requiredBy is null || requiredBy <= today.AddDays(365), "requiredBy", "The required-by date is at most a year ahead.")
+            .ThrowIfAny();
+        return new PlacementRequest(
+            body.PatientRef!, body.NhsNumber, body.ReferringOrg!, pathway, bedType, funding, localities.Select(l => l.Trim()).ToList(),
+            requiredBy!.Value, body.NeedsSummary, flags);
+    }
+
+    private static DateOnly? ParseDate(Validation v, string field, string? value)
+    {
+        if (value is not null && DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        v.Add(field, "Give a date as yyyy-MM-dd.");
+        return null;
+    }
+
+    public static async Task<(PlacementState? State, long Version)> LoadAsync(CommandHandler handler, string placementId, CancellationToken cancellationToken)
+    {
+        if (!PlacementId().IsMatch(placementId))
+        {
+            return (null, 0);
+        }
+
+        var (state, head) = await handler.LoadAsync(PlacementWorkflow.Definition, PlacementWorkflow.Definition.StreamId(placementId), cancellationToken);
+        return state.Phase == PlacementPhase.None ? (null, 0) : (state, head!.Version);
+    }
+
+    private static bool SeesEverything(Caller caller, PlacementState state) =>
+        caller.IsIn(Roles.Coordinator) || (caller.IsIn(Roles.DischargeTeam) && caller.ActsFor(state.Details!.ReferringOrg));
+
+    private static bool CanSee(Caller caller, PlacementState state) =>
+        SeesEverything(caller, state) || (caller.IsIn(Roles.Broker) && state.Offers.Any(o => caller.ActsFor(o.CqcLocationId)));
+
+    private static PlacementView View(PlacementState s, long version, Caller caller)
+    {
+        var full = SeesEverything(caller, s);
+        var d = s.Details!;
+        var offers = s.Offers.Where(o => full || caller.ActsFor(o.CqcLocationId))
+            .Select(o => new OfferView(o.CqcLocationId, o.Locality, o.Round, o.Status, o.ExpiresAt)).ToList();
+        var booking = full || (s.Booking is { } b && caller.ActsFor(b.CqcLocationId)) ? s.Booking : null;
+        return new PlacementView(
+            s.PlacementId, s.Phase, d.ReferringOrg, d.Pathway, d.BedType, d.FundingRoute, d.RequiredBy, d.PreferredLocalities, d.ClinicalFlags,
+            d.NeedsSummary, full ? d.PatientRef : null, full ? d.NhsNumber : null, s.Round, offers, booking, s.Escalated, s.RequestedAt, version);
+    }
+
+    /// <summary>What a home's broker may see of one event: only what concerns its own home(s).</summary>
+    private static PlacementEvent? ForBroker(PlacementEvent @event, IReadOnlyList<string> homes, PlacementState state)
+    {
+        bool Mine(string cqc) => homes.Contains(cqc, StringComparer.OrdinalIgnoreCase);
+        return @event switch
+        {
+            PlacementEvent.OffersMade e when e.Offers.Any(o => Mine(o.CqcLocationId)) => e with { Offers = e.Offers.Where(o => Mine(o.CqcLocationId)).ToList() },
+            PlacementEvent.OffersWithdrawn e when e.CqcLocationIds.Any(Mine) => e with { CqcLocationIds = e.CqcLocationIds.Where(Mine).ToList() },
+            PlacementEvent.Booked e when Mine(e.CqcLocationId) => e,
+            PlacementEvent.OfferDeclined e when Mine(e.CqcLocationId) => e,
+            PlacementEvent.OfferExpired e when Mine(e.CqcLocationId) => e,
+            PlacementEvent.Cancelled or PlacementEvent.Admitted when state.Booking is { } b && Mine(b.CqcLocationId) => @event,
+            _ => null,
+        };
+    }
+
+    private static CommandContext Context(HttpContext http, Caller caller, DateTimeOffset now, string? step = null) =>
+        new(step is null ? http.TraceIdentifier : $"{http.TraceIdentifier}:{step}", caller.ToActor(), now);
+
+    private static JsonSerializerOptions ApiJson(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+
+    private static ProblemHttpResult UnknownPlacement(string placementId) =>
+        TypedResults.Problem(statusCode: 404, title: "No such placement.", detail: $"No placement '{placementId}' is visible to you.");
+
+    private static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(statusCode: 403, title: "Forbidden.", detail: detail);
+
+    [GeneratedRegex("^PL[0-9A-F]{12}$")]
+    private static partial Regex PlacementId();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    private static partial Regex PatientRef();
+
+    [GeneratedRegex("^[A-Z0-9]{3,10}$")]
+    private static partial Regex OdsCode();
+}
