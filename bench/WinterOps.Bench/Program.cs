@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Storage;
+using WinterOps.Bench;
+using WinterOps.Core.Workflows;
+using WinterOps.Testing;
+
+// Throughput of the workflow engine on a real (in-memory) Azurite, against the raw Table transaction it is
+// built on. Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3]
+var measure = TimeSpan.FromSeconds(Option("--seconds", 6));
+var warmup = TimeSpan.FromSeconds(Option("--warmup", 1));
+var rounds = Option("--rounds", 3);
+int[] concurrencies = [1, 16];
+
+Console.WriteLine(
+    $"Starting Azurite; per case {warmup.TotalSeconds:0} s warm-up, then {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +
+    $"{Environment.ProcessorCount} cores.");
+await using var azurite = await AzuriteServer.StartAsync();
+using var node = AzuriteProcess();
+var run = "b" + Guid.NewGuid().ToString("N")[..6];
+var catalog = new WorkflowCatalog([BenchWorkflow.Plain, BenchWorkflow.Notifying]);
+var actor = Actor.System("bench");
+var results = new List<Result>();
+var prefixes = 0;
+
+foreach (var concurrency in concurrencies)
+{
+    (Case Case, QueueClient? Dispatch)[] cases =
+    [
+        await RawAsync(concurrency),
+        await EngineAsync("engine, new stream per command", BenchWorkflow.Plain, perStream: 1, concurrency),
+        await EngineAsync("engine, 10 commands per stream", BenchWorkflow.Plain, perStream: 10, concurrency),
+        await EngineAsync("engine+notify, new stream per command", BenchWorkflow.Notifying, perStream: 1, concurrency),
+        await EngineAsync("engine+notify, 10 commands per stream", BenchWorkflow.Notifying, perStream: 10, concurrency),
+    ];
+    foreach (var (c, _) in cases)
+    {
+        await c.WarmUpAsync(warmup);
+    }
+
+    for (var round = 1; round <= rounds; round++)
+    {
+        Console.WriteLine($"  concurrency {concurrency}, round {round}/{rounds}");
+        foreach (var (c, _) in cases)
+        {
+            await c.MeasureAsync(measure / rounds);
+        }
+    }
+
+    foreach (var (c, dispatch) in cases)
+    {
+        // Sanity: every commit that wrote an outbox row put one message on the dispatch queue.
+        int? queued = dispatch is null ? null : (await dispatch.GetPropertiesAsync()).Value.ApproximateMessagesCount;
+        results.Add(c.Result(queued));
+    }
+}
+
+using (var self = Process.GetCurrentProcess())
+{
+    node?.Refresh();
+    Report.Print(results, self.PeakWorkingSet64, node?.PeakWorkingSet64);
+}
+
+return;
+
+// 1. The baseline: one entity-group transaction adding two small entities to a fresh partition.
+async Task<(Case, QueueClient?)> RawAsync(int concurrency)
+{
+    var table = (await FreshStorageAsync()).Table(StorageNames.StreamsTable);
+    return (new Case("raw: 2-entity transaction", concurrency, (worker, i) =>
+    {
+        var partition = $"raw-w{worker}-{i}";
+        return table.SubmitTransactionAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "a") { ["Version"] = i, ["Data"] = "{\"n\":1}" }),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "b") { ["Version"] = i }),
+        ]);
+    }, meters: null, NodeCpu), null);
+}
+
+// 2. The engine: CommandHandler over TableEventStore, signalling the real dispatch queue.
+async Task<(Case, QueueClient?)> EngineAsync(string name, WorkflowDefinition<Counter, Tick, Ticked> workflow, int perStream, int concurrency)
+{
+    var storage = await FreshStorageAsync();
+    var meters = new EngineMeters();
+    var store = new TimedStore(new TableEventStore(storage.Table(StorageNames.StreamsTable)), meters);
+    var signal = new TimedSignal(new WorkflowQueues(storage, TimeProvider.System, NullLogger<WorkflowQueues>.Instance), meters);
+    var handler = new CommandHandler(store, catalog, signal);
+    return (new Case(name, concurrency, (worker, i) =>
+    {
+        var key = $"w{worker}-{i / perStream}";
+        var context = new CommandContext($"{key}-{i}", actor, DateTimeOffset.UtcNow);
+        return handler.HandleAsync(workflow, key, new Tick(i), context);
+    }, meters, NodeCpu), storage.Queue(StorageNames.DispatchQueue));
+}
+
+// A fresh prefix per case: every case starts on empty tables and queues.
+async Task<StorageAccount> FreshStorageAsync()
+{
+    var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        [StorageAccount.ConnectionName] = azurite.ConnectionString,
+        ["StorageNamePrefix"] = $"{run}c{++prefixes}",
+    }).Build();
+    var storage = new StorageAccount(configuration);
+    await storage.Table(StorageNames.StreamsTable).CreateIfNotExistsAsync();
+    foreach (var queue in StorageNames.Queues)
+    {
+        await storage.Queue(queue).CreateIfNotExistsAsync();
+    }
+
+    return storage;
+}
+
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+TimeSpan? NodeCpu()
+{
+    node?.Refresh();
+    return node?.TotalProcessorTime;
+}
+
+// Azurite is our child `node` process (Linux only: found through /proc; elsewhere its columns stay empty).
+static Process? AzuriteProcess()
+{
+    if (!OperatingSystem.IsLinux())
+    {
+        return null;
+    }
+
+    var me = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+            if (parent == me && int.TryParse(Path.GetFileName(dir), out var pid) && Process.GetProcessById(pid) is { ProcessName: "node" } process)
+            {
+                return process;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Not a process folder, or the process just exited.
+        }
+    }
+
+    return null;
+}
