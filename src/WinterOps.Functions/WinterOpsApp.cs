@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Http.Json;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -57,7 +58,7 @@ public static class WinterOpsApp
         builder.AddWinterOpsAuth();
         AddTelemetry(builder);
 
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
         services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition]));

@@ -33,9 +33,17 @@ public sealed class TestApp : IAsyncDisposable
 
     public string Prefix { get; }
 
-    /// <summary>Starts the app. Local triggers (queue polling, timers) are off unless asked for, so tests drive them.</summary>
+    /// <summary>
+    /// Starts the app. Local triggers (queue polling, timers) are off unless asked for, so tests drive
+    /// them. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider); settings can be
+    /// overridden in <paramref name="configure"/> (builder.Configuration["Placements:ResponseWindow"] = ...).
+    /// </summary>
     public static async Task<TestApp> StartAsync(
-        AzuriteServer? azurite = null, string environment = "Development", bool localTriggers = false, Action<WebApplicationBuilder>? configure = null)
+        AzuriteServer? azurite = null,
+        string environment = "Development",
+        bool localTriggers = false,
+        Action<WebApplicationBuilder>? configure = null,
+        TimeProvider? time = null)
     {
         azurite ??= await AzuriteServer.Shared;
         var prefix = "t" + Guid.NewGuid().ToString("N")[..12];
@@ -54,6 +62,11 @@ public sealed class TestApp : IAsyncDisposable
             if (Environment.GetEnvironmentVariable("WINTEROPS_TEST_LOGS") != "1")
             {
                 builder.Logging.ClearProviders();
+            }
+
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
             }
             configure?.Invoke(builder);
         });

@@ -71,6 +71,12 @@ public static class DemoData
         ("LZ4", Partner("Kingsmead City Council (demo)", Sector.SocialCare, 130, true, "Jordan Bell")),
     ];
 
+    // Declared before the lists built from it (static initialisers run in text order).
+    private static readonly string[] HomeNames =
+    [
+        "Willow House", "Oakfield Lodge", "Riverside Court", "Beech Grange", "Meadowview", "The Elms", "Cedar Park", "Ashdown Manor",
+    ];
+
     public static IReadOnlyList<string> Localities { get; } = ["Bedmoor", "Central Ouseland", "Lutonbury", "Kingsmead"];
 
     /// <summary>
@@ -79,11 +85,6 @@ public static class DemoData
     /// </summary>
     public static IReadOnlyList<(string CqcLocationId, CareHomeDetails Details, IReadOnlyDictionary<BedType, BedCount> Beds)> CareHomes { get; } =
         Enumerable.Range(1, 32).Select(Home).ToList();
-
-    private static readonly string[] HomeNames =
-    [
-        "Willow House", "Oakfield Lodge", "Riverside Court", "Beech Grange", "Meadowview", "The Elms", "Cedar Park", "Ashdown Manor",
-    ];
 
     private static (string, CareHomeDetails, IReadOnlyDictionary<BedType, BedCount>) Home(int n)
     {

@@ -13,14 +13,16 @@ namespace WinterOps.Functions.Hosting;
 /// Deliberately small: no scaling, no leases, one process.
 /// </summary>
 public sealed partial class LocalTriggerRunner(
-    IServiceProvider services, StorageAccount storage, TimeProvider time, ILogger<LocalTriggerRunner> logger) : BackgroundService
+    IServiceProvider services, StorageAccount storage, StorageProvisioner provisioner, TimeProvider time, ILogger<LocalTriggerRunner> logger)
+    : BackgroundService
 {
     public const int MaxDequeueCount = 5;
 
     public static string FunctionsDirectory => AppContext.BaseDirectory;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await provisioner.Ready.WaitAsync(stoppingToken);
         var declared = FunctionManifest.Read(FunctionsDirectory);
         var loops = new List<Task>();
         foreach (var function in TriggerFunctions.All)
@@ -40,7 +42,7 @@ public sealed partial class LocalTriggerRunner(
             });
         }
 
-        return Task.WhenAll(loops);
+        await Task.WhenAll(loops);
     }
 
     private async Task PollAsync(TriggerFunction function, string queueName, CancellationToken stoppingToken)

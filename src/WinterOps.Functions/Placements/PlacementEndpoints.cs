@@ -215,7 +215,14 @@ public static partial class PlacementEndpoints
         }
 
         var accept = new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now);
-        _ = PlacementWorkflow.Decide(accept, state).ToList(); // refuses now, before holding a bed, if the offer is not open
+        try
+        {
+            _ = PlacementWorkflow.Decide(accept, state).ToList(); // refuses now, before holding a bed, if the offer is not open
+        }
+        catch (CommandRejectedException rejected)
+        {
+            throw new CommandRejectedException(rejected.Message) { State = Names<PlacementPhase>.Of(state.Phase) };
+        }
 
         await handler.HandleAsync(
             CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Reserve(placementId, state.Details!.BedType, now),
