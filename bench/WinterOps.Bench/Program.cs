@@ -95,7 +95,8 @@ async Task<(Case, QueueClient?)> EngineAsync(string name, WorkflowDefinition<Cou
     {
         var key = $"w{worker}-{i / perStream}";
         var context = new CommandContext($"{key}-{i}", actor, DateTimeOffset.UtcNow);
-        return handler.HandleAsync(workflow, key, new Tick(i), context);
+        // The first command of a stream is sent as a creation (expected version 0), as the API sends one.
+        return handler.HandleAsync(workflow, key, new Tick(i), context, expectedVersion: i % perStream == 0 ? 0 : null);
     }, meters, NodeCpu), storage.Queue(StorageNames.DispatchQueue));
 }
 

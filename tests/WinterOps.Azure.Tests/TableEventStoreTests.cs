@@ -134,6 +134,24 @@ public class TableEventStoreTests
     }
 
     [Fact]
+    public async Task CreateOnly_MakesANewStream_AndIsAVersionMismatchOnAnExistingOne()
+    {
+        var engine = await Engine.StartAsync();
+        var due = engine.Time.GetUtcNow().AddHours(1);
+
+        var created = await engine.Handler.HandleAsync(ReminderWorkflow.Definition, "c1", new ReminderWorkflow.Command.SetFor(due), engine.Context("create"), expectedVersion: 0);
+        var again = await Should.ThrowAsync<VersionMismatchException>(() => engine.Handler.HandleAsync(
+            ReminderWorkflow.Definition, "c1", new ReminderWorkflow.Command.AddNote("x"), engine.Context(), expectedVersion: 0));
+        var retried = await engine.Handler.HandleAsync(
+            ReminderWorkflow.Definition, "c1", new ReminderWorkflow.Command.SetFor(due), engine.Context("create"), expectedVersion: 0);
+
+        created.Version.ShouldBe(1);
+        again.Actual.ShouldBe(1);
+        retried.AlreadyApplied.ShouldBeTrue(); // a retry of the creation itself succeeds again
+        (await engine.Store.ReadEventsAsync("reminder-c1", default)).Count.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task LargeState_IsSplitAcrossPropertiesAndReadBack()
     {
         var engine = await Engine.StartAsync();

@@ -45,7 +45,10 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         var streamId = workflow.StreamId(key);
         for (var attempt = 1; ; attempt++)
         {
-            var (state, head) = await LoadAsync(workflow, streamId, cancellationToken);
+            // "Create only" (expected version 0) needs no read on the first try: the append fails if the
+            // stream exists, and then the stream is read as usual.
+            var optimistic = expectedVersion == 0 && attempt == 1;
+            var (state, head) = optimistic ? (workflow.Initial, null) : await LoadAsync(workflow, streamId, cancellationToken);
             var version = head?.Version ?? 0;
             Exception? refusal = null;
             List<TEvent> events = [];
@@ -63,6 +66,11 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
                 refusal = e is CommandRejectedException { State: null } rejected
                     ? new CommandRejectedException(rejected.Message) { State = workflow.States.NameOf(state) }
                     : e;
+            }
+
+            if (refusal is not null && optimistic)
+            {
+                continue; // judged against an assumed-empty stream: read it and judge again
             }
 
             if (refusal is not null)

@@ -99,7 +99,7 @@ public static partial class PlacementEndpoints
         var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness);
         var result = await handler.HandleAsync(
             PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(placementId, request, candidates, options.Policy, now),
-            Context(http, caller, now), cancellationToken: cancellationToken);
+            Context(http, caller, now), expectedVersion: 0, cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Created($"/api/placements/{placementId}", View(result.State, result.Version, caller));
     }
