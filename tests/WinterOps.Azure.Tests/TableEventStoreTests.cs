@@ -152,6 +152,27 @@ public class TableEventStoreTests
     }
 
     [Fact]
+    public async Task TwoInstances_WritingOneStream_NeverDecideOnAStaleHead()
+    {
+        var engine = await Engine.StartAsync();
+        var other = new CommandHandler(engine.Store, engine.Catalog, new DroppedSignal()); // a second app instance
+        await engine.SendAsync("shared", new ReminderWorkflow.Command.SetFor(engine.Time.GetUtcNow().AddDays(1)));
+        await engine.Dispatcher.DispatchAsync("reminder-shared", default); // nothing pending from here on
+        await engine.SendAsync("shared", new ReminderWorkflow.Command.AddNote("a")); // this instance now knows v2
+
+        await other.HandleAsync(ReminderWorkflow.Definition, "shared", new ReminderWorkflow.Command.AddNote("b"), engine.Context());
+        await other.HandleAsync(ReminderWorkflow.Definition, "shared", new ReminderWorkflow.Command.Dismiss(), engine.Context());
+        var afterDismiss = await engine.SendAsync("shared", new ReminderWorkflow.Command.Dismiss()); // stale cache says "waiting"
+        var note = await engine.SendAsync("shared", new ReminderWorkflow.Command.AddNote("c"));
+
+        afterDismiss.NewEvents.ShouldBeEmpty();
+        afterDismiss.State.Phase.ShouldBe("dismissed");
+        note.Version.ShouldBe(5);
+        note.State.Notes.ShouldBe(3);
+        (await engine.Store.ReadEventsAsync("reminder-shared", default)).Select(e => e.Version).ShouldBe([1L, 2, 3, 4, 5]);
+    }
+
+    [Fact]
     public async Task LargeState_IsSplitAcrossPropertiesAndReadBack()
     {
         var engine = await Engine.StartAsync();

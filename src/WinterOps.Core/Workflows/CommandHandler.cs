@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 
 namespace WinterOps.Core.Workflows;
@@ -31,6 +32,11 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
 {
     public const int MaxAttempts = 12;
 
+    /// <summary>Heads this process wrote last, so the next command to a stream need not read it first.</summary>
+    public const int HeadCacheCapacity = 10_000;
+
+    private readonly ConcurrentDictionary<string, (StoredHead Head, object State)> _heads = new(StringComparer.Ordinal);
+
     public async Task<CommandResult<TState>> HandleAsync<TState, TCommand, TEvent>(
         WorkflowDefinition<TState, TCommand, TEvent> workflow,
         string key,
@@ -45,10 +51,26 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         var streamId = workflow.StreamId(key);
         for (var attempt = 1; ; attempt++)
         {
-            // "Create only" (expected version 0) needs no read on the first try: the append fails if the
-            // stream exists, and then the stream is read as usual.
-            var optimistic = expectedVersion == 0 && attempt == 1;
-            var (state, head) = optimistic ? (workflow.Initial, null) : await LoadAsync(workflow, streamId, cancellationToken);
+            // The first try may skip the read: a "create only" command (expected version 0) assumes an
+            // empty stream, and a stream this process wrote last (with nothing pending) is known. The
+            // head's ETag still guards the append; any doubt (a refusal, no change, a conflict) reads.
+            TState state;
+            StoredHead? head;
+            var optimistic = attempt == 1;
+            if (optimistic && expectedVersion == 0)
+            {
+                (state, head) = (workflow.Initial, null);
+            }
+            else if (optimistic && _heads.TryGetValue(streamId, out var known) && known.State is TState knownState)
+            {
+                (state, head) = (knownState, known.Head);
+            }
+            else
+            {
+                optimistic = false;
+                (state, head) = await LoadAsync(workflow, streamId, cancellationToken);
+            }
+
             var version = head?.Version ?? 0;
             Exception? refusal = null;
             List<TEvent> events = [];
@@ -68,9 +90,10 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
                     : e;
             }
 
-            if (refusal is not null && optimistic)
+            if (optimistic && (refusal is not null || events.Count == 0))
             {
-                continue; // judged against an assumed-empty stream: read it and judge again
+                _heads.TryRemove(streamId, out _);
+                continue; // judged against an assumed state: read the stream and judge again
             }
 
             if (refusal is not null)
@@ -91,9 +114,15 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
             }
 
             var (append, newState) = Prepare(workflow, streamId, head, state, events, context);
+            string etag;
             try
             {
-                await store.AppendAsync(append, cancellationToken);
+                etag = await store.AppendAsync(append, cancellationToken);
+            }
+            catch (StreamConflictException) when (optimistic)
+            {
+                _heads.TryRemove(streamId, out _);
+                continue;
             }
             catch (StreamConflictException) when (attempt < MaxAttempts)
             {
@@ -110,6 +139,7 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
                 return new(streamId, currentHead?.Version ?? 0, current, [], AlreadyApplied: true);
             }
 
+            Remember(streamId, append, etag, newState);
             if (append.Outbox.Count > 0)
             {
                 await signal.OutboxWrittenAsync(streamId, cancellationToken);
@@ -191,6 +221,26 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         }
 
         return (append, state);
+    }
+
+    /// <summary>
+    /// Keeps the head this process just wrote, unless an outbox is pending (the dispatcher will change
+    /// the head when it clears the marker, so the next command would only hit a conflict).
+    /// </summary>
+    private void Remember(string streamId, Append append, string etag, object state)
+    {
+        if (append.PendingSince is not null || etag.Length == 0)
+        {
+            _heads.TryRemove(streamId, out _);
+            return;
+        }
+
+        if (_heads.Count >= HeadCacheCapacity)
+        {
+            _heads.Clear();
+        }
+
+        _heads[streamId] = (new StoredHead(streamId, append.Workflow, append.NewVersion, append.StateType, append.State, null, append.At, etag), state);
     }
 
     private string Queue(Reaction.Send send, string outboxId, string causedBy)
