@@ -1,0 +1,397 @@
+using WinterOps.Core.CareHomes;
+using WinterOps.Core.Tests.Placements;
+using WinterOps.Core.Workflows;
+
+namespace WinterOps.Core.Tests.CareHomes;
+
+/// <summary>The care-home registry and vacancy decider: details, vacancy reports, and the bed reservations placements hold.</summary>
+public sealed class CareHomeDeciderTests
+{
+    private const string Cqc = "1-2000000001";
+    private const string P1 = "PL-A";
+    private const string P2 = "PL-B";
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
+    private static readonly StoredSpec<CareHomeState, CareHomeCommand, CareHomeEvent> Home = StoredSpec.For(CareHomeWorkflow.Definition);
+
+    private static CareHomeDetails Details() => new(
+        "Seaview Nursing Home", "Brighton", [BedType.Nursing, BedType.NursingDementia], [ClinicalNeed.Tracheostomy], CqcRating.Good,
+        [new BrokerContact("Broker One", "oid-broker-1", "01000 000001"), new BrokerContact("Broker Two", null, null)]);
+
+    private static Dictionary<BedType, BedCount> Beds(int nursingVacant = 2, int dementiaVacant = 0) => new()
+    {
+        [BedType.Nursing] = new BedCount(20, 20 - nursingVacant, 0, nursingVacant),
+        [BedType.NursingDementia] = new BedCount(10, 10 - dementiaVacant, 0, dementiaVacant),
+    };
+
+    private static CareHomeEvent[] Reported(int nursingVacant = 2) =>
+        [new CareHomeEvent.Registered(Cqc, Details()), new CareHomeEvent.VacanciesReported(T0, Beds(nursingVacant))];
+
+    private static CareHomeState.Registered Registered(StoredWhen<CareHomeState, CareHomeCommand, CareHomeEvent> when) =>
+        when.State.ShouldBeOfType<CareHomeState.Registered>();
+
+    // --- Details ---------------------------------------------------------------------------------
+
+    [Fact]
+    public void SetDetails_ForANewHome_Registers()
+    {
+        var home = Registered(Home.Given()
+            .When(new CareHomeCommand.SetDetails(Cqc, Details()))
+            .Then(new CareHomeEvent.Registered(Cqc, Details())));
+
+        home.CqcLocationId.ShouldBe(Cqc);
+        home.VacanciesAsOf.ShouldBeNull();
+        home.Reservations.ShouldBeEmpty();
+        home.Free(BedType.Nursing).ShouldBe(0);
+    }
+
+    [Fact]
+    public void SetDetails_WithEqualDetailsAgain_YieldsNoEvents()
+    {
+        // New list instances with equal content: a repeated PUT never carries the same instances.
+        Home.Given(new CareHomeEvent.Registered(Cqc, Details()))
+            .When(new CareHomeCommand.SetDetails(Cqc, Details()))
+            .Then();
+    }
+
+    [Fact]
+    public void SetDetails_WithChangedDetails_RecordsTheNewDetails()
+    {
+        var changed = Details() with { BedTypes = [BedType.Nursing], CqcRating = CqcRating.Outstanding };
+
+        Registered(Home.Given(Reported())
+                .When(new CareHomeCommand.SetDetails(Cqc, changed))
+                .Then(new CareHomeEvent.DetailsChanged(changed)))
+            .Details.ShouldBe(changed);
+    }
+
+    [Fact]
+    public void SetDetails_WithBrokerContactsReordered_IsAChange()
+    {
+        var reordered = Details() with { BrokerContacts = [.. Details().BrokerContacts.Reverse()] };
+
+        Home.Given(new CareHomeEvent.Registered(Cqc, Details()))
+            .When(new CareHomeCommand.SetDetails(Cqc, reordered))
+            .Then(new CareHomeEvent.DetailsChanged(reordered));
+    }
+
+    [Fact]
+    public void SetDetails_RepeatedAfterAChange_YieldsNoEvents()
+    {
+        var changed = Details() with { Locality = "Hove" };
+
+        Home.Given(new CareHomeEvent.Registered(Cqc, Details()), new CareHomeEvent.DetailsChanged(changed))
+            .When(new CareHomeCommand.SetDetails(Cqc, Details() with { Locality = "Hove" }))
+            .Then();
+    }
+
+    [Fact]
+    public void ReportVacancies_ForAnUnknownHome_IsRejected()
+    {
+        Home.Given()
+            .When(new CareHomeCommand.ReportVacancies(T0, Beds()))
+            .ThenRejected();
+    }
+
+    [Fact]
+    public void Reserve_AtAnUnknownHome_IsRejected()
+    {
+        Home.Given()
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, T0))
+            .ThenRejected();
+    }
+
+    // --- Vacancies -------------------------------------------------------------------------------
+
+    [Fact]
+    public void ReportVacancies_First_RecordsTheFigures()
+    {
+        var home = Registered(Home.Given(new CareHomeEvent.Registered(Cqc, Details()))
+            .When(new CareHomeCommand.ReportVacancies(T0, Beds()))
+            .Then(new CareHomeEvent.VacanciesReported(T0, Beds())));
+
+        home.VacanciesAsOf.ShouldBe(T0);
+        home.Free(BedType.Nursing).ShouldBe(2);
+        home.Free(BedType.NursingDementia).ShouldBe(0);
+        home.Free(BedType.Residential).ShouldBe(0);
+    }
+
+    [Fact]
+    public void ReportVacancies_OlderThanTheLastReport_IsRejected()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.ReportVacancies(T0.AddMinutes(-1), Beds(nursingVacant: 1)))
+            .ThenRejected()
+            .Message.ShouldContain("older");
+    }
+
+    [Fact]
+    public void ReportVacancies_SameFiguresAsOfTheSameTime_YieldsNoEvents()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.ReportVacancies(T0, Beds()))
+            .Then();
+    }
+
+    [Fact]
+    public void ReportVacancies_SameFiguresAsOfTheSameInstantInAnotherOffset_YieldsNoEvents()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.ReportVacancies(T0.ToOffset(TimeSpan.FromHours(1)), Beds()))
+            .Then();
+    }
+
+    [Fact]
+    public void ReportVacancies_CorrectedFiguresAsOfTheSameTime_AreRecorded()
+    {
+        Registered(Home.Given(Reported())
+                .When(new CareHomeCommand.ReportVacancies(T0, Beds(nursingVacant: 1)))
+                .Then(new CareHomeEvent.VacanciesReported(T0, Beds(nursingVacant: 1))))
+            .Free(BedType.Nursing).ShouldBe(1);
+    }
+
+    [Fact]
+    public void ReportVacancies_SameFiguresLater_AreRecordedAsFresher()
+    {
+        Registered(Home.Given(Reported())
+                .When(new CareHomeCommand.ReportVacancies(T0.AddHours(6), Beds()))
+                .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(6), Beds())))
+            .VacanciesAsOf.ShouldBe(T0.AddHours(6));
+    }
+
+    [Fact]
+    public void ReportVacancies_WithFewerVacanciesThanBedsHeld_LeavesNoFreeBedAndKeepsTheReservations()
+    {
+        var home = Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.ReportVacancies(T0.AddHours(1), Beds(nursingVacant: 1)))
+            .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(1), Beds(nursingVacant: 1))));
+
+        home.Free(BedType.Nursing).ShouldBe(0);
+        home.Reservations.Count.ShouldBe(2);
+    }
+
+    // --- Reservations ----------------------------------------------------------------------------
+
+    [Fact]
+    public void Reserve_WithAFreeBed_ReservesIt()
+    {
+        var home = Registered(Home.Given(Reported())
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, T0.AddHours(1)))
+            .Then(new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0.AddHours(1))));
+
+        home.Reservations.ShouldBe([new Reservation(P1, BedType.Nursing, Confirmed: false)]);
+        home.Free(BedType.Nursing).ShouldBe(1);
+    }
+
+    [Fact]
+    public void Reserve_TheLastFreeBed_ReservesIt()
+    {
+        Home.Given([.. Reported(nursingVacant: 2), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Reserve(P2, BedType.Nursing, T0.AddHours(1)))
+            .Then(new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0.AddHours(1)));
+    }
+
+    [Fact]
+    public void Reserve_WhenEveryVacancyIsHeld_IsRefused()
+    {
+        Home.Given([.. Reported(nursingVacant: 1), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Reserve(P2, BedType.Nursing, T0.AddHours(1)))
+            .ThenRejected()
+            .Message.ShouldContain("no free");
+    }
+
+    [Fact]
+    public void Reserve_WithNoVacancyOfThatBedType_IsRefused()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.Reserve(P1, BedType.NursingDementia, T0.AddHours(1)))
+            .ThenRejected();
+    }
+
+    [Fact]
+    public void Reserve_ABedTypeTheHomeNeverReported_IsRefused()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.Reserve(P1, BedType.Residential, T0.AddHours(1)))
+            .ThenRejected();
+    }
+
+    [Fact]
+    public void Reserve_BeforeAnyVacancyReport_IsRefused()
+    {
+        Home.Given(new CareHomeEvent.Registered(Cqc, Details()))
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, T0))
+            .ThenRejected();
+    }
+
+    [Fact]
+    public void Reserve_TwiceForTheSamePlacement_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, T0.AddMinutes(1)))
+            .Then();
+    }
+
+    [Fact]
+    public void Reserve_AgainForAPlacementHoldingTheLastBed_YieldsNoEventsRatherThanARefusal()
+    {
+        // A retried accept finds its own bed already held: not "no free bed".
+        Home.Given([.. Reported(nursingVacant: 1), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, T0.AddMinutes(1)))
+            .Then();
+    }
+
+    [Fact]
+    public void Confirm_AHeldBed_ConfirmsIt()
+    {
+        Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+                .When(new CareHomeCommand.Confirm(P1))
+                .Then(new CareHomeEvent.ReservationConfirmed(P1)))
+            .Reservations.ShouldBe([new Reservation(P1, BedType.Nursing, Confirmed: true)]);
+    }
+
+    [Fact]
+    public void Confirm_Repeated_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)])
+            .When(new CareHomeCommand.Confirm(P1))
+            .Then();
+    }
+
+    [Fact]
+    public void Confirm_ForAPlacementWithNoReservation_YieldsNoEvents()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.Confirm(P1))
+            .Then();
+    }
+
+    [Fact]
+    public void Release_AHeldBed_GivesItBack()
+    {
+        var home = Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Release(P1, "The placement was booked with another home."))
+            .Then(new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "The placement was booked with another home.")));
+
+        home.Reservations.Select(r => r.PlacementId).ShouldBe([P2]);
+        home.Free(BedType.Nursing).ShouldBe(1);
+    }
+
+    [Fact]
+    public void Release_AConfirmedBed_GivesItBack()
+    {
+        Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)])
+                .When(new CareHomeCommand.Release(P1, "The placement was cancelled."))
+                .Then(new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "The placement was cancelled.")))
+            .Free(BedType.Nursing).ShouldBe(2);
+    }
+
+    [Fact]
+    public void Release_ForAnUnknownPlacement_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+            .When(new CareHomeCommand.Release(P2, "The placement was booked with another home."))
+            .Then();
+    }
+
+    [Fact]
+    public void ReleaseIfUnconfirmed_AnUnconfirmedBed_ReleasesIt()
+    {
+        Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
+                .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
+                .Then(new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "The booking did not complete.")))
+            .Reservations.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void ReleaseIfUnconfirmed_AConfirmedBed_KeepsIt()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)])
+            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
+            .Then();
+    }
+
+    [Fact]
+    public void ReleaseIfUnconfirmed_ReleasesOnlyThatPlacementsUnconfirmedBed()
+    {
+        var home = Registered(Home.Given([
+                .. Reported(),
+                new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0),
+                new CareHomeEvent.ReservationConfirmed(P1),
+                new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0),
+            ])
+            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P2))
+            .Then(new CareHomeEvent.ReservationReleased(P2, BedType.Nursing, "The booking did not complete.")));
+
+        home.Reservations.ShouldBe([new Reservation(P1, BedType.Nursing, Confirmed: true)]);
+    }
+
+    [Fact]
+    public void ReleaseIfUnconfirmed_AfterTheBedWasReleased_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "Cancelled")])
+            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
+            .Then();
+    }
+
+    // --- Admission -------------------------------------------------------------------------------
+
+    [Fact]
+    public void Admit_MovesTheHeldBedToOccupied()
+    {
+        CareHomeEvent[] history = [.. Reported(nursingVacant: 3), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)];
+        var before = Home.Given(history).State.ShouldBeOfType<CareHomeState.Registered>();
+
+        var after = Registered(Home.Given(history)
+            .When(new CareHomeCommand.Admit(P1))
+            .Then(new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing)));
+
+        after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 18, 0, 2));
+        after.Beds[BedType.NursingDementia].ShouldBe(before.Beds[BedType.NursingDementia]);
+        after.ReservationFor(P1).ShouldBeNull();
+        after.Free(BedType.Nursing).ShouldBe(before.Free(BedType.Nursing));
+        after.Free(BedType.Nursing).ShouldBe(2);
+    }
+
+    [Fact]
+    public void Admit_ForAPlacementWithNoReservation_YieldsNoEvents()
+    {
+        Home.Given(Reported())
+            .When(new CareHomeCommand.Admit(P1))
+            .Then();
+    }
+
+    [Fact]
+    public void Admit_Repeated_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing)])
+            .When(new CareHomeCommand.Admit(P1))
+            .Then();
+    }
+
+    // --- Reactions -------------------------------------------------------------------------------
+
+    [Fact]
+    public void BedReserved_SchedulesAReleaseIfTheBookingNeverConfirmsIt()
+    {
+        var at = T0.AddHours(1);
+        var reactions = Home.Given(Reported())
+            .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, at))
+            .Reactions(CareHomeWorkflow.Definition.StreamId(Cqc));
+
+        reactions.ShouldBe([
+            new Reaction.Send(CareHomeWorkflow.Name, Cqc, new CareHomeCommand.ReleaseIfUnconfirmed(P1), at + CareHomeWorkflow.UnconfirmedReservationTimeout),
+        ]);
+        (at + CareHomeWorkflow.UnconfirmedReservationTimeout).ShouldBe(at.AddMinutes(15));
+    }
+
+    [Fact]
+    public void OtherEvents_CauseNoReactions()
+    {
+        var stream = CareHomeWorkflow.Definition.StreamId(Cqc);
+        Home.Given().When(new CareHomeCommand.SetDetails(Cqc, Details())).Reactions(stream).ShouldBeEmpty();
+        Home.Given(Reported()).When(new CareHomeCommand.ReportVacancies(T0.AddHours(1), Beds(1))).Reactions(stream).ShouldBeEmpty();
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Confirm(P1)).Reactions(stream).ShouldBeEmpty();
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Release(P1, "x")).Reactions(stream).ShouldBeEmpty();
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Admit(P1)).Reactions(stream).ShouldBeEmpty();
+    }
+}
