@@ -18,6 +18,7 @@ using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Demo;
 using WinterOps.Functions.Hosting;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Opel;
 using WinterOps.Functions.Operations;
 using WinterOps.Functions.Partners;
 using WinterOps.Functions.Placements;
@@ -65,6 +66,7 @@ public static class WinterOpsApp
         var placements = builder.Configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
+        services.AddSingleton(OpelEndpoints.LoadFrameworks(builder.Configuration));
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();
@@ -101,6 +103,7 @@ public static class WinterOpsApp
         app.MapPartnerEndpoints();
         app.MapCareHomeEndpoints();
         app.MapPlacementEndpoints();
+        app.MapOpelEndpoints();
         app.MapTriggerFunctions();
         return app;
     }
