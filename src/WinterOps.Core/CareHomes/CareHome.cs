@@ -53,6 +53,9 @@ public sealed record BedCount(int MaxCapacity, int Occupied, int VacantReserved,
 /// <summary>A bed WinterOps reserved for a placement; confirmed once the placement is booked.</summary>
 public sealed record Reservation(string PlacementId, BedType BedType, bool Confirmed);
 
+/// <summary>An admission since the last vacancy report: the home's next report will count it as occupied.</summary>
+public sealed record Admission(string PlacementId, BedType BedType, DateTimeOffset At);
+
 public abstract record CareHomeCommand
 {
     private CareHomeCommand()
@@ -72,11 +75,8 @@ public abstract record CareHomeCommand
     /// <summary>Give the bed back (the placement went elsewhere or was cancelled).</summary>
     public sealed record Release(string PlacementId, string Reason) : CareHomeCommand;
 
-    /// <summary>A timer: release a reservation that no booking confirmed (the booking step failed or crashed).</summary>
-    public sealed record ReleaseIfUnconfirmed(string PlacementId) : CareHomeCommand;
-
     /// <summary>The patient arrived: the reserved bed becomes an occupied one.</summary>
-    public sealed record Admit(string PlacementId) : CareHomeCommand;
+    public sealed record Admit(string PlacementId, DateTimeOffset At) : CareHomeCommand;
 }
 
 public abstract record CareHomeEvent
@@ -103,8 +103,8 @@ public abstract record CareHomeEvent
     /// <summary>A held bed was given back (placement went elsewhere, was cancelled, or the booking never completed).</summary>
     public sealed record ReservationReleased(string PlacementId, BedType BedType, string Reason) : CareHomeEvent;
 
-    /// <summary>The patient was admitted: one more occupied bed, one fewer vacant.</summary>
-    public sealed record PatientAdmitted(string PlacementId, BedType BedType) : CareHomeEvent;
+    /// <summary>The patient was admitted: one more occupied bed, one fewer vacant, until the home's next report counts it.</summary>
+    public sealed record PatientAdmitted(string PlacementId, BedType BedType, DateTimeOffset At) : CareHomeEvent;
 }
 
 public abstract record CareHomeState
@@ -116,17 +116,27 @@ public abstract record CareHomeState
     public sealed record None : CareHomeState;
 
     /// <summary>
-    /// A registered home: its details, its last reported vacancies, and the beds WinterOps holds.
-    /// A bed type's free beds = reported vacant-accepting minus beds held.
+    /// A registered home: its details, its vacancies as last reported, the admissions WinterOps
+    /// recorded since that report, and the beds WinterOps holds. A bed type's free beds = reported
+    /// vacant-accepting minus admissions since the report minus beds held.
     /// </summary>
     public sealed record Registered(
         string CqcLocationId,
         CareHomeDetails Details,
         DateTimeOffset? VacanciesAsOf,
-        IReadOnlyDictionary<BedType, BedCount> Beds,
-        IReadOnlyList<Reservation> Reservations) : CareHomeState
+        IReadOnlyDictionary<BedType, BedCount> Reported,
+        IReadOnlyList<Reservation> Reservations,
+        IReadOnlyList<Admission> AdmittedSinceReport) : CareHomeState
     {
         public int Held(BedType bedType) => Reservations.Count(r => r.BedType == bedType);
+
+        /// <summary>The figures now: as reported, with the admissions since moved from vacant to occupied.</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public IReadOnlyDictionary<BedType, BedCount> Beds => Reported.ToDictionary(kv => kv.Key, kv =>
+        {
+            var admitted = Math.Min(kv.Value.VacantAccepting, AdmittedSinceReport.Count(a => a.BedType == kv.Key));
+            return kv.Value with { Occupied = kv.Value.Occupied + admitted, VacantAccepting = kv.Value.VacantAccepting - admitted };
+        });
 
         public int Free(BedType bedType) =>
             Beds.TryGetValue(bedType, out var count) ? Math.Max(0, count.VacantAccepting - Held(bedType)) : 0;
@@ -158,7 +168,6 @@ public static class CareHomeWorkflow
             ("ReserveBed", typeof(CareHomeCommand.Reserve)),
             ("ConfirmReservation", typeof(CareHomeCommand.Confirm)),
             ("ReleaseReservation", typeof(CareHomeCommand.Release)),
-            ("ReleaseIfUnconfirmed", typeof(CareHomeCommand.ReleaseIfUnconfirmed)),
             ("AdmitPatient", typeof(CareHomeCommand.Admit))),
         new TypeNames<CareHomeEvent>(
             ("CareHomeRegistered", typeof(CareHomeEvent.Registered)),
@@ -181,7 +190,7 @@ public static class CareHomeWorkflow
 
             (CareHomeCommand.ReportVacancies c, CareHomeState.Registered s) when s.VacanciesAsOf is { } last && c.AsOf < last =>
                 throw new CommandRejectedException($"These vacancies are as of {c.AsOf:O}, older than the figures already reported as of {last:O}."),
-            (CareHomeCommand.ReportVacancies c, CareHomeState.Registered s) when s.VacanciesAsOf == c.AsOf && SameBeds(s.Beds, c.Beds) => [],
+            (CareHomeCommand.ReportVacancies c, CareHomeState.Registered s) when s.VacanciesAsOf == c.AsOf && SameBeds(s.Reported, c.Beds) => [],
             (CareHomeCommand.ReportVacancies c, CareHomeState.Registered) => [new CareHomeEvent.VacanciesReported(c.AsOf, c.Beds)],
 
             (CareHomeCommand.Reserve c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is not null => [],
@@ -194,12 +203,10 @@ public static class CareHomeWorkflow
 
             (CareHomeCommand.Release c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { } r =>
                 [new CareHomeEvent.ReservationReleased(c.PlacementId, r.BedType, c.Reason)],
-            (CareHomeCommand.ReleaseIfUnconfirmed c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { Confirmed: false } r =>
-                [new CareHomeEvent.ReservationReleased(c.PlacementId, r.BedType, "The booking did not complete.")],
-            (CareHomeCommand.Release or CareHomeCommand.ReleaseIfUnconfirmed, CareHomeState.Registered) => [],
+            (CareHomeCommand.Release, CareHomeState.Registered) => [],
 
             (CareHomeCommand.Admit c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { } r =>
-                [new CareHomeEvent.PatientAdmitted(c.PlacementId, r.BedType)],
+                [new CareHomeEvent.PatientAdmitted(c.PlacementId, r.BedType, c.At)],
             (CareHomeCommand.Admit, CareHomeState.Registered) => [],
 
             _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to this care home."),
@@ -208,9 +215,13 @@ public static class CareHomeWorkflow
     public static CareHomeState Evolve(CareHomeState state, CareHomeEvent @event) =>
         (state, @event) switch
         {
-            (_, CareHomeEvent.Registered e) => new CareHomeState.Registered(e.CqcLocationId, e.Details, null, new Dictionary<BedType, BedCount>(), []),
+            (_, CareHomeEvent.Registered e) => new CareHomeState.Registered(e.CqcLocationId, e.Details, null, new Dictionary<BedType, BedCount>(), [], []),
             (CareHomeState.Registered s, CareHomeEvent.DetailsChanged e) => s with { Details = e.Details },
-            (CareHomeState.Registered s, CareHomeEvent.VacanciesReported e) => s with { VacanciesAsOf = e.AsOf, Beds = e.Beds },
+            // The report counts admissions up to its time; later ones are still to be counted.
+            (CareHomeState.Registered s, CareHomeEvent.VacanciesReported e) => s with
+            {
+                VacanciesAsOf = e.AsOf, Reported = e.Beds, AdmittedSinceReport = s.AdmittedSinceReport.Where(a => a.At > e.AsOf).ToList(),
+            },
             (CareHomeState.Registered s, CareHomeEvent.BedReserved e) => s with { Reservations = [.. s.Reservations, new Reservation(e.PlacementId, e.BedType, false)] },
             (CareHomeState.Registered s, CareHomeEvent.ReservationConfirmed e) => s with
             {
@@ -220,31 +231,29 @@ public static class CareHomeWorkflow
             (CareHomeState.Registered s, CareHomeEvent.PatientAdmitted e) => s with
             {
                 Reservations = s.Reservations.Where(r => r.PlacementId != e.PlacementId).ToList(),
-                Beds = Admit(s.Beds, e.BedType),
+                AdmittedSinceReport = [.. s.AdmittedSinceReport, new Admission(e.PlacementId, e.BedType, e.At)],
             },
             _ => state,
         };
 
-    /// <summary>A reservation that no booking confirms is given back after a while (the booking step may have crashed).</summary>
+    /// <summary>
+    /// A reservation is checked with its placement after a while: the placement, the source of truth,
+    /// confirms it when booked with this home and releases it otherwise (the booking step may have
+    /// failed or crashed after the bed was reserved).
+    /// </summary>
     public static IEnumerable<Reaction> React(string streamId, CareHomeState state, CareHomeEvent @event) =>
         (state, @event) switch
         {
             (CareHomeState.Registered s, CareHomeEvent.BedReserved e) =>
-                [new Reaction.Send(Name, s.CqcLocationId, new CareHomeCommand.ReleaseIfUnconfirmed(e.PlacementId), e.At + UnconfirmedReservationTimeout)],
+            [
+                new Reaction.Send(
+                    Placements.PlacementWorkflow.Name, e.PlacementId,
+                    new Placements.PlacementCommand.VerifyReservation(s.CqcLocationId, e.At + UnconfirmedReservationTimeout),
+                    e.At + UnconfirmedReservationTimeout),
+            ],
             _ => [],
         };
 
     private static bool SameBeds(IReadOnlyDictionary<BedType, BedCount> a, IReadOnlyDictionary<BedType, BedCount> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
-
-    private static Dictionary<BedType, BedCount> Admit(IReadOnlyDictionary<BedType, BedCount> beds, BedType bedType)
-    {
-        var result = beds.ToDictionary();
-        if (result.TryGetValue(bedType, out var count))
-        {
-            result[bedType] = count with { Occupied = count.Occupied + 1, VacantAccepting = Math.Max(0, count.VacantAccepting - 1) };
-        }
-
-        return result;
-    }
 }

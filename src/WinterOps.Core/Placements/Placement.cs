@@ -105,6 +105,12 @@ public abstract record PlacementCommand
 
     public sealed record RecordAdmission(DateOnly AdmittedOn, DateTimeOffset At) : PlacementCommand;
 
+    /// <summary>
+    /// A timer from a home that reserved a bed for this placement: keep the bed if the placement is
+    /// booked (or admitted) there, otherwise give it back.
+    /// </summary>
+    public sealed record VerifyReservation(string CqcLocationId, DateTimeOffset At) : PlacementCommand;
+
     /// <summary>A timer at the end of the required-by date: an unplaced placement is escalated.</summary>
     public sealed record CheckRequiredBy(DateTimeOffset At) : PlacementCommand;
 }
@@ -141,6 +147,9 @@ public abstract record PlacementEvent
 
     /// <summary>Cancelled before admission; a reserved bed is released.</summary>
     public sealed record Cancelled(string Reason, string? ReleasedCqcLocationId, DateTimeOffset At) : PlacementEvent;
+
+    /// <summary>A home's reservation for this placement was checked: kept when booked there, released otherwise.</summary>
+    public sealed record ReservationChecked(string CqcLocationId, bool Kept, DateTimeOffset At) : PlacementEvent;
 
     /// <summary>The home recorded the admission; the reserved bed is now occupied.</summary>
     public sealed record Admitted(DateOnly AdmittedOn, DateTimeOffset At) : PlacementEvent;
@@ -188,7 +197,8 @@ public static class PlacementWorkflow
             ("ExpireOffer", typeof(PlacementCommand.ExpireOffer)),
             ("CancelPlacement", typeof(PlacementCommand.Cancel)),
             ("RecordAdmission", typeof(PlacementCommand.RecordAdmission)),
-            ("CheckRequiredBy", typeof(PlacementCommand.CheckRequiredBy))),
+            ("CheckRequiredBy", typeof(PlacementCommand.CheckRequiredBy)),
+            ("VerifyReservation", typeof(PlacementCommand.VerifyReservation))),
         new TypeNames<PlacementEvent>(
             ("PlacementRequested", typeof(PlacementEvent.Requested)),
             ("OffersMade", typeof(PlacementEvent.OffersMade)),
@@ -199,7 +209,8 @@ public static class PlacementWorkflow
             ("PlacementUnplaced", typeof(PlacementEvent.Unplaced)),
             ("PlacementEscalated", typeof(PlacementEvent.EscalatedPastRequiredBy)),
             ("PlacementCancelled", typeof(PlacementEvent.Cancelled)),
-            ("PlacementAdmitted", typeof(PlacementEvent.Admitted))),
+            ("PlacementAdmitted", typeof(PlacementEvent.Admitted)),
+            ("ReservationChecked", typeof(PlacementEvent.ReservationChecked))),
         new TypeNames<PlacementState>(("Placement", typeof(PlacementState))));
 
     public static IEnumerable<PlacementEvent> Decide(PlacementCommand command, PlacementState state) =>
@@ -232,6 +243,9 @@ public static class PlacementWorkflow
             (PlacementCommand.CheckRequiredBy c, PlacementPhase.Unplaced) when !state.Escalated && PastRequiredBy(state.Details!, c.At) =>
                 [new PlacementEvent.EscalatedPastRequiredBy(state.Details!.RequiredBy, c.At)],
             (PlacementCommand.CheckRequiredBy, _) => [],
+
+            (PlacementCommand.VerifyReservation c, _) =>
+                [new PlacementEvent.ReservationChecked(c.CqcLocationId, state.Phase is PlacementPhase.Booked or PlacementPhase.Admitted && state.Booking!.CqcLocationId == c.CqcLocationId, c.At)],
 
             _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply when the placement is {Phase(state.Phase)}."),
         };
@@ -320,9 +334,15 @@ public static class PlacementWorkflow
                 }
 
                 break;
-            case PlacementEvent.Admitted:
+            case PlacementEvent.Admitted e:
                 yield return ToTeam(state, "PlacementAdmitted", "Patient admitted");
-                yield return new Reaction.Send(CareHomeWorkflow.Name, state.Booking!.CqcLocationId, new CareHomeCommand.Admit(id));
+                yield return new Reaction.Send(CareHomeWorkflow.Name, state.Booking!.CqcLocationId, new CareHomeCommand.Admit(id, e.At));
+                break;
+            case PlacementEvent.ReservationChecked { Kept: true } e:
+                yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Confirm(id));
+                break;
+            case PlacementEvent.ReservationChecked e:
+                yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Release(id, "The placement was not booked with this home."));
                 break;
         }
     }

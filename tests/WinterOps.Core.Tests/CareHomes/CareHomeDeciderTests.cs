@@ -1,4 +1,5 @@
 using WinterOps.Core.CareHomes;
+using WinterOps.Core.Placements;
 using WinterOps.Core.Tests.Placements;
 using WinterOps.Core.Workflows;
 
@@ -294,42 +295,35 @@ public sealed class CareHomeDeciderTests
     }
 
     [Fact]
-    public void ReleaseIfUnconfirmed_AnUnconfirmedBed_ReleasesIt()
+    public void Release_AnUnconfirmedBedAfterItsPlacementWentElsewhere_GivesItBack()
     {
-        Registered(Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)])
-                .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
-                .Then(new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "The booking did not complete.")))
-            .Reservations.ShouldBeEmpty();
-    }
-
-    [Fact]
-    public void ReleaseIfUnconfirmed_AConfirmedBed_KeepsIt()
-    {
-        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)])
-            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
-            .Then();
-    }
-
-    [Fact]
-    public void ReleaseIfUnconfirmed_ReleasesOnlyThatPlacementsUnconfirmedBed()
-    {
+        // The placement's answer to the verification timer when it was not booked here.
         var home = Registered(Home.Given([
                 .. Reported(),
                 new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0),
                 new CareHomeEvent.ReservationConfirmed(P1),
                 new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0),
             ])
-            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P2))
-            .Then(new CareHomeEvent.ReservationReleased(P2, BedType.Nursing, "The booking did not complete.")));
+            .When(new CareHomeCommand.Release(P2, "The placement was not booked with this home."))
+            .Then(new CareHomeEvent.ReservationReleased(P2, BedType.Nursing, "The placement was not booked with this home.")));
 
         home.Reservations.ShouldBe([new Reservation(P1, BedType.Nursing, Confirmed: true)]);
+        home.Free(BedType.Nursing).ShouldBe(1);
     }
 
     [Fact]
-    public void ReleaseIfUnconfirmed_AfterTheBedWasReleased_YieldsNoEvents()
+    public void Release_AfterTheBedWasReleased_YieldsNoEvents()
     {
         Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "Cancelled")])
-            .When(new CareHomeCommand.ReleaseIfUnconfirmed(P1))
+            .When(new CareHomeCommand.Release(P1, "The placement was not booked with this home."))
+            .Then();
+    }
+
+    [Fact]
+    public void Confirm_AfterTheBedWasReleased_YieldsNoEvents()
+    {
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationReleased(P1, BedType.Nursing, "Cancelled")])
+            .When(new CareHomeCommand.Confirm(P1))
             .Then();
     }
 
@@ -338,50 +332,163 @@ public sealed class CareHomeDeciderTests
     [Fact]
     public void Admit_MovesTheHeldBedToOccupied()
     {
+        var at = T0.AddHours(2);
         CareHomeEvent[] history = [.. Reported(nursingVacant: 3), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.ReservationConfirmed(P1)];
         var before = Home.Given(history).State.ShouldBeOfType<CareHomeState.Registered>();
 
         var after = Registered(Home.Given(history)
-            .When(new CareHomeCommand.Admit(P1))
-            .Then(new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing)));
+            .When(new CareHomeCommand.Admit(P1, at))
+            .Then(new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, at)));
 
         after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 18, 0, 2));
         after.Beds[BedType.NursingDementia].ShouldBe(before.Beds[BedType.NursingDementia]);
+        after.Reported[BedType.Nursing].ShouldBe(new BedCount(20, 17, 0, 3)); // the figures as the home reported them
+        after.AdmittedSinceReport.ShouldBe([new Admission(P1, BedType.Nursing, at)]);
         after.ReservationFor(P1).ShouldBeNull();
         after.Free(BedType.Nursing).ShouldBe(before.Free(BedType.Nursing));
         after.Free(BedType.Nursing).ShouldBe(2);
     }
 
     [Fact]
+    public void Admit_MoreThanTheReportedVacancies_NeverLeavesANegativeVacancy()
+    {
+        // Two beds held, then the home reported one vacancy: both patients still arrive.
+        var home = Registered(Home.Given([
+                .. Reported(nursingVacant: 2),
+                new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0),
+                new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0),
+                new CareHomeEvent.VacanciesReported(T0.AddHours(1), Beds(nursingVacant: 1)),
+                new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, T0.AddHours(2)),
+            ])
+            .When(new CareHomeCommand.Admit(P2, T0.AddHours(3)))
+            .Then(new CareHomeEvent.PatientAdmitted(P2, BedType.Nursing, T0.AddHours(3))));
+
+        home.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 20, 0, 0));
+        home.Free(BedType.Nursing).ShouldBe(0);
+        home.Reservations.ShouldBeEmpty();
+        home.AdmittedSinceReport.Count.ShouldBe(2);
+    }
+
+    [Fact]
     public void Admit_ForAPlacementWithNoReservation_YieldsNoEvents()
     {
         Home.Given(Reported())
-            .When(new CareHomeCommand.Admit(P1))
+            .When(new CareHomeCommand.Admit(P1, T0.AddHours(1)))
             .Then();
     }
 
     [Fact]
     public void Admit_Repeated_YieldsNoEvents()
     {
-        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing)])
-            .When(new CareHomeCommand.Admit(P1))
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0), new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, T0.AddHours(1))])
+            .When(new CareHomeCommand.Admit(P1, T0.AddHours(1)))
             .Then();
+    }
+
+    /// <summary>Reported at T0 with 3 nursing vacancies; P1 admitted (its bed held and confirmed) two hours later.</summary>
+    private static CareHomeEvent[] AdmittedAfterReport() =>
+    [
+        .. Reported(nursingVacant: 3),
+        new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0.AddHours(1)),
+        new CareHomeEvent.ReservationConfirmed(P1),
+        new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, T0.AddHours(2)),
+    ];
+
+    [Fact]
+    public void ReportVacancies_RepeatedIdenticalReportAfterAnAdmission_YieldsNoEventsAndKeepsTheAdmission()
+    {
+        // The home (or its feed) sends the same report again: it says nothing about the admission since.
+        var given = Home.Given(AdmittedAfterReport());
+        var before = given.State.ShouldBeOfType<CareHomeState.Registered>();
+        before.Free(BedType.Nursing).ShouldBe(2);
+
+        var after = Registered(given
+            .When(new CareHomeCommand.ReportVacancies(T0, Beds(nursingVacant: 3)))
+            .Then());
+
+        after.Free(BedType.Nursing).ShouldBe(2);
+        after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 18, 0, 2));
+        after.AdmittedSinceReport.ShouldBe([new Admission(P1, BedType.Nursing, T0.AddHours(2))]);
+    }
+
+    [Fact]
+    public void ReportVacancies_NewerReportAfterAnAdmission_CountsIt()
+    {
+        // The home's next report already shows the patient in an occupied bed: no double counting.
+        var after = Registered(Home.Given(AdmittedAfterReport())
+            .When(new CareHomeCommand.ReportVacancies(T0.AddHours(3), Beds(nursingVacant: 2)))
+            .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(3), Beds(nursingVacant: 2))));
+
+        after.AdmittedSinceReport.ShouldBeEmpty();
+        after.VacanciesAsOf.ShouldBe(T0.AddHours(3));
+        after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 18, 0, 2));
+        after.Free(BedType.Nursing).ShouldBe(2);
+    }
+
+    [Fact]
+    public void ReportVacancies_NewerReportAsOfTheAdmissionTime_CountsIt()
+    {
+        Registered(Home.Given(AdmittedAfterReport())
+                .When(new CareHomeCommand.ReportVacancies(T0.AddHours(2), Beds(nursingVacant: 2)))
+                .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(2), Beds(nursingVacant: 2))))
+            .AdmittedSinceReport.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void ReportVacancies_NewerReportAsOfBeforeTheAdmission_KeepsTheAdmission()
+    {
+        // Figures as of 09:00 arriving after a 10:00 admission cannot have counted it.
+        var after = Registered(Home.Given(AdmittedAfterReport())
+            .When(new CareHomeCommand.ReportVacancies(T0.AddHours(1), Beds(nursingVacant: 3)))
+            .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(1), Beds(nursingVacant: 3))));
+
+        after.AdmittedSinceReport.ShouldBe([new Admission(P1, BedType.Nursing, T0.AddHours(2))]);
+        after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 18, 0, 2));
+        after.Free(BedType.Nursing).ShouldBe(2);
+    }
+
+    [Fact]
+    public void ReportVacancies_CorrectedFiguresAsOfTheSameTimeAfterAnAdmission_KeepTheAdmission()
+    {
+        var after = Registered(Home.Given(AdmittedAfterReport())
+            .When(new CareHomeCommand.ReportVacancies(T0, Beds(nursingVacant: 4)))
+            .Then(new CareHomeEvent.VacanciesReported(T0, Beds(nursingVacant: 4))));
+
+        after.AdmittedSinceReport.ShouldBe([new Admission(P1, BedType.Nursing, T0.AddHours(2))]);
+        after.Free(BedType.Nursing).ShouldBe(3);
+    }
+
+    [Fact]
+    public void ReportVacancies_AfterAnAdmission_KeepsOnlyTheAdmissionsAfterIt()
+    {
+        var after = Registered(Home.Given([
+                .. Reported(nursingVacant: 3),
+                new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0),
+                new CareHomeEvent.BedReserved(P2, BedType.Nursing, T0),
+                new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, T0.AddHours(1)),
+                new CareHomeEvent.PatientAdmitted(P2, BedType.Nursing, T0.AddHours(3)),
+            ])
+            .When(new CareHomeCommand.ReportVacancies(T0.AddHours(2), Beds(nursingVacant: 2)))
+            .Then(new CareHomeEvent.VacanciesReported(T0.AddHours(2), Beds(nursingVacant: 2))));
+
+        after.AdmittedSinceReport.ShouldBe([new Admission(P2, BedType.Nursing, T0.AddHours(3))]);
+        after.Beds[BedType.Nursing].ShouldBe(new BedCount(20, 19, 0, 1));
+        after.Free(BedType.Nursing).ShouldBe(1);
     }
 
     // --- Reactions -------------------------------------------------------------------------------
 
     [Fact]
-    public void BedReserved_SchedulesAReleaseIfTheBookingNeverConfirmsIt()
+    public void BedReserved_AsksThePlacementToVerifyTheReservationAfterTheTimeout()
     {
         var at = T0.AddHours(1);
+        var due = at + CareHomeWorkflow.UnconfirmedReservationTimeout;
         var reactions = Home.Given(Reported())
             .When(new CareHomeCommand.Reserve(P1, BedType.Nursing, at))
             .Reactions(CareHomeWorkflow.Definition.StreamId(Cqc));
 
-        reactions.ShouldBe([
-            new Reaction.Send(CareHomeWorkflow.Name, Cqc, new CareHomeCommand.ReleaseIfUnconfirmed(P1), at + CareHomeWorkflow.UnconfirmedReservationTimeout),
-        ]);
-        (at + CareHomeWorkflow.UnconfirmedReservationTimeout).ShouldBe(at.AddMinutes(15));
+        reactions.ShouldBe([new Reaction.Send(PlacementWorkflow.Name, P1, new PlacementCommand.VerifyReservation(Cqc, due), due)]);
+        due.ShouldBe(at.AddMinutes(15));
     }
 
     [Fact]
@@ -392,6 +499,6 @@ public sealed class CareHomeDeciderTests
         Home.Given(Reported()).When(new CareHomeCommand.ReportVacancies(T0.AddHours(1), Beds(1))).Reactions(stream).ShouldBeEmpty();
         Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Confirm(P1)).Reactions(stream).ShouldBeEmpty();
         Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Release(P1, "x")).Reactions(stream).ShouldBeEmpty();
-        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Admit(P1)).Reactions(stream).ShouldBeEmpty();
+        Home.Given([.. Reported(), new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0)]).When(new CareHomeCommand.Admit(P1, T0.AddHours(1))).Reactions(stream).ShouldBeEmpty();
     }
 }

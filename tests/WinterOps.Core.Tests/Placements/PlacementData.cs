@@ -71,6 +71,23 @@ public static class PlacementData
         new PlacementEvent.Unplaced("All 2 offer rounds were declined or expired.", T0.AddHours(3)),
     ];
 
+    /// <summary>Histories named by where the placement stands; "booked" and "admitted" are with H1.</summary>
+    public static PlacementEvent[] InPhase(string phase) => phase switch
+    {
+        "awaitingResponses" => Offered(),
+        "booked" => Booked(),
+        "admitted" => [.. Booked(), new PlacementEvent.Admitted(AdmissionDate, T0.AddDays(1))],
+        "cancelled" => [.. Booked(), new PlacementEvent.Cancelled("Duplicate request", H1.CqcLocationId, T0.AddHours(2))],
+        "cancelledWhileAwaiting" =>
+        [
+            .. Offered(),
+            new PlacementEvent.OffersWithdrawn([H1.CqcLocationId, H2.CqcLocationId], "The placement was cancelled.", T0.AddHours(1)),
+            new PlacementEvent.Cancelled("Patient died", null, T0.AddHours(1)),
+        ],
+        "unplaced" => Unplaced(),
+        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, null),
+    };
+
     public static readonly DateOnly AdmissionDate = new(2026, 12, 2);
     public const string Contact = "Broker One";
 }

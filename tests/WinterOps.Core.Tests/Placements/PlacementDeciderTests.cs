@@ -555,4 +555,67 @@ public sealed class PlacementDeciderTests
             .When(new PlacementCommand.RecordAdmission(AdmissionDate, T0.AddDays(1)))
             .ThenRejected();
     }
+
+    // --- VerifyReservation (a home's timer) ------------------------------------------------------
+
+    [Theory]
+    [InlineData("booked")]
+    [InlineData("admitted")]
+    public void VerifyReservation_WithTheHomeItIsBookedOrAdmittedWith_KeepsTheBed(string phase)
+    {
+        var given = Placement.Given(InPhase(phase));
+        var at = T1.AddMinutes(15);
+
+        var then = given
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, Kept: true, at));
+
+        then.State.ShouldBeSameAs(given.State); // a check changes nothing in the placement
+    }
+
+    [Theory]
+    [InlineData("booked")]
+    [InlineData("admitted")]
+    public void VerifyReservation_WithAnotherHomeThanTheBookedOne_ReleasesItsBed(string phase)
+    {
+        var at = T1.AddMinutes(15);
+        Placement.Given(InPhase(phase))
+            .When(new PlacementCommand.VerifyReservation(H2.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationChecked(H2.CqcLocationId, Kept: false, at));
+    }
+
+    [Theory]
+    [InlineData("awaitingResponses")]
+    [InlineData("cancelled")]
+    [InlineData("cancelledWhileAwaiting")]
+    [InlineData("unplaced")]
+    public void VerifyReservation_WhenNotBooked_ReleasesTheBed(string phase)
+    {
+        var given = Placement.Given(InPhase(phase));
+        var at = T0.AddHours(5);
+
+        var then = given
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, Kept: false, at));
+
+        then.State.ShouldBeSameAs(given.State);
+    }
+
+    [Fact]
+    public void VerifyReservation_Repeated_ChecksAgain()
+    {
+        // A timer may be delivered twice: each delivery is answered (the home ignores a second confirm).
+        var at = T1.AddMinutes(15);
+        Placement.Given([.. Booked(), new PlacementEvent.ReservationChecked(H1.CqcLocationId, true, at)])
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, Kept: true, at));
+    }
+
+    [Fact]
+    public void VerifyReservation_WithNoPlacement_IsRejected()
+    {
+        Placement.Given()
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0))
+            .ThenRejected();
+    }
 }

@@ -59,12 +59,39 @@ public sealed class PlacementEngineTests
         var repeat = await _handler.HandleAsync(home, Cqc, new CareHomeCommand.ReportVacancies(T0, Beds()), By(T0.AddHours(2)));
         repeat.NewEvents.ShouldBeEmpty();
 
+        // The reservation's check goes to its placement, the source of truth, once the timeout has passed.
+        var due = T0.AddHours(1) + CareHomeWorkflow.UnconfirmedReservationTimeout;
         var queued = (await QueuedAsync(home.StreamId(Cqc))).ShouldHaveSingleItem();
         queued.ShouldSatisfyAllConditions(
-            q => q.Workflow.ShouldBe(CareHomeWorkflow.Name),
-            q => q.Key.ShouldBe(Cqc),
-            q => q.CommandType.ShouldBe("ReleaseIfUnconfirmed"),
-            q => q.DueAt.ShouldBe(T0.AddHours(1) + CareHomeWorkflow.UnconfirmedReservationTimeout));
+            q => q.Workflow.ShouldBe(PlacementWorkflow.Name),
+            q => q.Key.ShouldBe(Id),
+            q => q.CommandType.ShouldBe("VerifyReservation"),
+            q => q.DueAt.ShouldBe(due));
+        PlacementWorkflow.Definition.Commands.Deserialize(queued.CommandType, queued.Command)
+            .ShouldBe(new PlacementCommand.VerifyReservation(Cqc, due));
+    }
+
+    [Fact]
+    public async Task CareHome_AdmittedThroughTheHandler_KeepsTheAdmissionAcrossARepeatedReportAndReload()
+    {
+        var home = CareHomeWorkflow.Definition;
+        var admittedAt = T0.AddHours(3);
+        await _handler.HandleAsync(home, Cqc, new CareHomeCommand.SetDetails(Cqc, HomeDetails()), By(T0));
+        await _handler.HandleAsync(home, Cqc, new CareHomeCommand.ReportVacancies(T0, Beds()), By(T0));
+        await _handler.HandleAsync(home, Cqc, new CareHomeCommand.Reserve(Id, BedType.Nursing, T0.AddHours(1)), By(T0.AddHours(1)));
+        await _handler.HandleAsync(home, Cqc, new CareHomeCommand.Confirm(Id), By(T0.AddHours(1)));
+        await _handler.HandleAsync(home, Cqc, new CareHomeCommand.Admit(Id, admittedAt), By(admittedAt));
+
+        var repeat = await _handler.HandleAsync(home, Cqc, new CareHomeCommand.ReportVacancies(T0, Beds()), By(T0.AddHours(4)));
+        repeat.NewEvents.ShouldBeEmpty();
+
+        var (state, _) = await _handler.LoadAsync(home, home.StreamId(Cqc), CancellationToken.None);
+        var loaded = state.ShouldBeOfType<CareHomeState.Registered>();
+        loaded.Reported[BedType.Nursing].ShouldBe(new BedCount(30, 28, 1, 2));
+        loaded.AdmittedSinceReport.ShouldBe([new Admission(Id, BedType.Nursing, admittedAt)]);
+        loaded.Beds[BedType.Nursing].ShouldBe(new BedCount(30, 29, 1, 1));
+        loaded.Free(BedType.Nursing).ShouldBe(1);
+        loaded.Reservations.ShouldBeEmpty();
     }
 
     [Fact]
@@ -114,6 +141,8 @@ public sealed class PlacementEngineTests
             new PlacementEvent.OffersWithdrawn([H1.CqcLocationId, H2.CqcLocationId], "Another home accepted.", T0),
             new PlacementEvent.Cancelled("Synthetic", H1.CqcLocationId, T0),
             new PlacementEvent.Admitted(AdmissionDate, T0),
+            new PlacementEvent.ReservationChecked(H1.CqcLocationId, true, T0),
+            new PlacementEvent.ReservationChecked(H2.CqcLocationId, false, T0),
         ];
         CareHomeEvent[] homeEvents =
         [
@@ -123,7 +152,7 @@ public sealed class PlacementEngineTests
             new CareHomeEvent.BedReserved(Id, BedType.ResidentialDementia, T0),
             new CareHomeEvent.ReservationConfirmed(Id),
             new CareHomeEvent.ReservationReleased(Id, BedType.ResidentialDementia, "Synthetic"),
-            new CareHomeEvent.PatientAdmitted(Id, BedType.ResidentialDementia),
+            new CareHomeEvent.PatientAdmitted(Id, BedType.ResidentialDementia, T0.AddHours(2)),
         ];
 
         var placementNames = PlacementWorkflow.Definition.Events;
@@ -136,7 +165,19 @@ public sealed class PlacementEngineTests
         // And folding the read-back events gives the same beds as folding the originals.
         var reread = CareHomeWorkflow.Definition.Fold(homeEvents.Select(e => homeNames.Deserialize(homeNames.NameOf(e), homeNames.Serialize(e))));
         var original = CareHomeWorkflow.Definition.Fold(homeEvents).ShouldBeOfType<CareHomeState.Registered>();
-        reread.ShouldBeOfType<CareHomeState.Registered>().Beds.ShouldBe(original.Beds, ignoreOrder: true);
+        var rereadHome = reread.ShouldBeOfType<CareHomeState.Registered>();
+        rereadHome.Beds.ShouldBe(original.Beds, ignoreOrder: true);
+        rereadHome.AdmittedSinceReport.ShouldBe(original.AdmittedSinceReport);
+        original.AdmittedSinceReport.ShouldBe([new Admission(Id, BedType.ResidentialDementia, T0.AddHours(2))]);
         original.Beds[BedType.ResidentialDementia].ShouldBe(new BedCount(12, 12, 0, 0)); // the admission took the reported vacancy
+
+        // The state's stored form keeps the figures as reported and the admissions since; the derived beds are not stored.
+        var stateNames = CareHomeWorkflow.Definition.States;
+        var json = stateNames.Serialize(original);
+        json.ShouldNotContain("\"beds\"");
+        var restored = stateNames.Deserialize(stateNames.NameOf(original), json).ShouldBeOfType<CareHomeState.Registered>();
+        restored.Reported.ShouldBe(original.Reported, ignoreOrder: true);
+        restored.AdmittedSinceReport.ShouldBe(original.AdmittedSinceReport);
+        restored.Beds.ShouldBe(original.Beds, ignoreOrder: true);
     }
 }

@@ -120,8 +120,65 @@ public sealed class PlacementReactionTests
             .When(new PlacementCommand.RecordAdmission(AdmissionDate, T0.AddDays(1)))
             .Reactions(Stream);
 
-        Sends(reactions).ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Admit(Id))]);
+        Sends(reactions).ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Admit(Id, T0.AddDays(1)))]);
         Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([("PlacementAdmitted", Recipient.Org(Referrer))]);
+    }
+
+    [Theory]
+    [InlineData("booked")]
+    [InlineData("admitted")]
+    public void ReservationCheckedAndKept_ConfirmsTheBedAtThatHome(string phase)
+    {
+        var reactions = Placement.Given(InPhase(phase))
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T1.AddMinutes(15)))
+            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, true, T1.AddMinutes(15)))
+            .Reactions(Stream);
+
+        reactions.ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Confirm(Id))]);
+    }
+
+    [Theory]
+    [InlineData("awaitingResponses", 1)]
+    [InlineData("booked", 2)]
+    [InlineData("admitted", 2)]
+    [InlineData("cancelled", 1)]
+    [InlineData("cancelledWhileAwaiting", 1)]
+    [InlineData("unplaced", 3)]
+    public void ReservationCheckedAndNotKept_ReleasesTheBedAtThatHome(string phase, int candidate)
+    {
+        var home = Five[candidate - 1].CqcLocationId;
+        var reactions = Placement.Given(InPhase(phase))
+            .When(new PlacementCommand.VerifyReservation(home, T0.AddHours(5)))
+            .Then(new PlacementEvent.ReservationChecked(home, false, T0.AddHours(5)))
+            .Reactions(Stream);
+
+        reactions.ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, home, new CareHomeCommand.Release(Id, "The placement was not booked with this home."))]);
+    }
+
+    [Fact]
+    public void TheVerificationRoundTrip_KeepsABookedBedWhoseConfirmIsStillUndelivered()
+    {
+        // The bug the placement-side check fixed: the booking's own Confirm is still in the outbox when the timer fires.
+        var home = CareHomeWorkflow.Definition;
+        CareHomeEvent[] history =
+        [
+            new CareHomeEvent.Registered(H1.CqcLocationId, new CareHomeDetails("Synthetic", "Brighton", [BedType.Nursing], [], CqcRating.Good, [])),
+            new CareHomeEvent.VacanciesReported(T0, new Dictionary<BedType, BedCount> { [BedType.Nursing] = new(10, 9, 0, 1) }),
+            new CareHomeEvent.BedReserved(Id, BedType.Nursing, T1),
+        ];
+        var held = home.Fold(history);
+
+        var verify = home.React(home.StreamId(H1.CqcLocationId), held, history[^1]).ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
+        verify.Workflow.ShouldBe(PlacementWorkflow.Name);
+        verify.Key.ShouldBe(Id);
+        var reply = Placement.Given(Booked()).When((PlacementCommand)verify.Command).Reactions(Stream)
+            .ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
+        reply.Workflow.ShouldBe(CareHomeWorkflow.Name);
+        reply.Key.ShouldBe(H1.CqcLocationId);
+        var after = home.Fold([.. history, .. home.Decide((CareHomeCommand)reply.Command, held)]).ShouldBeOfType<CareHomeState.Registered>();
+
+        after.ReservationFor(Id).ShouldBe(new Reservation(Id, BedType.Nursing, Confirmed: true));
+        after.Free(BedType.Nursing).ShouldBe(0);
     }
 
     [Fact]
@@ -202,6 +259,8 @@ public sealed class PlacementReactionTests
         yield return ("cancel booked", Booked(), new PlacementCommand.Cancel(Needs, T1));
         yield return ("cancel unplaced", Unplaced(), new PlacementCommand.Cancel(Nhs, T0.AddHours(4)));
         yield return ("admit", Booked(), new PlacementCommand.RecordAdmission(AdmissionDate, T0.AddDays(1)));
+        yield return ("verify kept", Booked(), new PlacementCommand.VerifyReservation(H1.CqcLocationId, T1.AddMinutes(15)));
+        yield return ("verify released", Offered(), new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0.AddMinutes(15)));
     }
 
     [Fact]

@@ -7,10 +7,11 @@ using WinterOps.Core.Workflows;
 namespace WinterOps.Core.Tests.Placements;
 
 /// <summary>
-/// Random interleavings of accepts, declines, cancels, admissions, vacancy reports and the passing of
-/// time (which fires offer deadlines, required-by checks and unconfirmed-reservation timers) across
-/// several placements and homes, driven through the real deciders with the accept saga as the API
-/// performs it. CsCheck prints a seed on failure; pass it as <c>seed:</c> (or set CsCheck_Seed) to replay.
+/// Random interleavings of accepts, declines, cancels, admissions, vacancy reports (new and repeated)
+/// and the passing of time (which fires offer deadlines, required-by checks and the reservation
+/// checks a home asks of its placement, sometimes before the outbox has caught up) across several
+/// placements and homes, driven through the real deciders with the accept saga as the API performs it.
+/// CsCheck prints a seed on failure; pass it as <c>seed:</c> (or set CsCheck_Seed) to replay.
 /// </summary>
 public sealed class PlacementSagaProperties
 {
@@ -41,11 +42,21 @@ public sealed class PlacementSagaProperties
 
         public sealed record Report(int Home, BedType BedType, int Vacant) : SagaOp;
 
+        /// <summary>The home's last report arrives again, unchanged (a retried upload, a feed re-sent).</summary>
+        public sealed record RepeatReport(int Home) : SagaOp;
+
         /// <summary>The outbox is dispatched.</summary>
         public sealed record Deliver : SagaOp;
 
         /// <summary>Time passes: in-flight requests end, the outbox is dispatched, due timers fire.</summary>
         public sealed record Advance(int Minutes) : SagaOp;
+
+        /// <summary>
+        /// Time passes with the outbox lagging: in-flight requests end, due timers fire before what
+        /// waits in the outbox (a booking's Confirm, say) is delivered; their replies queue behind it,
+        /// then the outbox is dispatched.
+        /// </summary>
+        public sealed record FireTimers(int Minutes) : SagaOp;
     }
 
     public sealed record Scenario(int Homes, int Placements, int[] Vacant, BedType[] PlacementBeds, int[] RequiredByDays, SagaOp[] Ops)
@@ -62,8 +73,10 @@ public sealed class PlacementSagaProperties
         (1, Gen.Int[0, 3].Select(p => (SagaOp)new SagaOp.Cancel(p))),
         (1, Gen.Int[0, 3].Select(p => (SagaOp)new SagaOp.Admit(p))),
         (2, Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1], Gen.Int[0, 3]).Select((h, b, v) => (SagaOp)new SagaOp.Report(h, BedTypes[b], v))),
+        (1, Gen.Int[0, 3].Select(h => (SagaOp)new SagaOp.RepeatReport(h))),
         (1, Gen.Const((SagaOp)new SagaOp.Deliver())),
-        (3, Gen.Int[1, 300].Select(m => (SagaOp)new SagaOp.Advance(m))));
+        (2, Gen.Int[1, 300].Select(m => (SagaOp)new SagaOp.Advance(m))),
+        (2, Gen.Int[1, 60].Select(m => (SagaOp)new SagaOp.FireTimers(m))));
 
     private static readonly Gen<Scenario> GenScenario = Gen.Select(
         Gen.Int[3, 4],
@@ -83,7 +96,9 @@ public sealed class PlacementSagaProperties
     [Fact]
     public void TheModel_ReachesEveryOutcome()
     {
-        // Guards the property above against a generator that never books, admits, cancels or escalates.
+        // Guards the property above against a generator that never books, admits, cancels or escalates, never
+        // has a reservation checked before its booking's Confirm arrived (after a crashed accept, too), or never
+        // repeats a report after an admission.
         var outcomes = new HashSet<string>();
         var gate = new Lock();
         GenScenario.Sample(
@@ -100,8 +115,65 @@ public sealed class PlacementSagaProperties
             threads: 1);
 
         outcomes.ShouldBe(
-            ["Booked", "Admitted", "Cancelled", "Unplaced", "Escalated", "RefusedNoBed", "RefusedByPlacement", "Crashed", "ReleasedByTimer"],
+            [
+                "Booked", "Admitted", "Cancelled", "Unplaced", "Escalated", "RefusedNoBed", "RefusedByPlacement", "Crashed",
+                "ReleasedAfterCheck", "KeptAfterCheck", "KeptBeforeConfirm", "KeptBeforeConfirmAfterCrash", "RepeatedReportAfterAdmission",
+                "AdmissionCountedByReport",
+            ],
             ignoreOrder: true);
+    }
+
+    [Fact]
+    public void ACrashedAcceptThenARetryThatBooks_KeepsTheBedWhenTheCheckFiresBeforeTheBookingsConfirm()
+    {
+        // The tester's bug: the crashed accept's reservation timer fired while the retried booking's
+        // Confirm still waited in the outbox, and the booked placement lost its bed.
+        var scenario = new Scenario(
+            3, 3, [2, 2, 2, 2, 2, 2, 2, 2], [BedType.Nursing, BedType.Nursing, BedType.Nursing, BedType.Nursing], [2, 2, 2, 2],
+            [
+                new SagaOp.BeginAccept(0, 0, Crashes: true),
+                new SagaOp.FinishAccept(0),
+                new SagaOp.FireTimers(5),
+                new SagaOp.BeginAccept(0, 0, Crashes: false),
+                new SagaOp.FinishAccept(0),
+                new SagaOp.FireTimers(15),
+            ]);
+        var world = new World(scenario);
+
+        world.RunAll(); // the invariants are checked after every step
+
+        world.Outcomes().ShouldContain("Crashed");
+        world.Outcomes().ShouldContain("KeptBeforeConfirmAfterCrash");
+        world.Outcomes().ShouldNotContain("ReleasedAfterCheck");
+        world.Outcomes().ShouldContain("Booked");
+    }
+
+    [Fact]
+    public void AnAdmissionThenARepeatedReport_KeepsTheAdmissionUntilANewerReportCountsIt()
+    {
+        var scenario = new Scenario(
+            3, 3, [2, 2, 2, 2, 2, 2, 2, 2], [BedType.Nursing, BedType.Nursing, BedType.Nursing, BedType.Nursing], [2, 2, 2, 2],
+            [
+                new SagaOp.BeginAccept(0, 0, Crashes: false),
+                new SagaOp.FinishAccept(0),
+                new SagaOp.Advance(20),
+                new SagaOp.Admit(0),
+                new SagaOp.Deliver(),
+                new SagaOp.RepeatReport(0),
+                new SagaOp.RepeatReport(1),
+                new SagaOp.RepeatReport(2),
+                new SagaOp.Advance(60),
+                new SagaOp.Report(0, BedType.Residential, 1),
+                new SagaOp.Report(1, BedType.Residential, 1),
+                new SagaOp.Report(2, BedType.Residential, 1),
+            ]);
+        var world = new World(scenario);
+
+        world.RunAll();
+
+        world.Outcomes().ShouldContain("Admitted");
+        world.Outcomes().ShouldContain("RepeatedReportAfterAdmission");
+        world.Outcomes().ShouldContain("AdmissionCountedByReport");
     }
 
     private static void Run(Scenario scenario) => new World(scenario).RunAll();
@@ -128,6 +200,7 @@ public sealed class PlacementSagaProperties
         private readonly List<Held> _held = [];
         private readonly HashSet<string> _outcomes = [];
         private readonly Dictionary<string, string[]> _secrets = [];
+        private readonly HashSet<(string PlacementId, string Home)> _crashed = [];
         private DateTimeOffset _now = T0.AddHours(-1);
         private long _seq;
         private int _step;
@@ -242,26 +315,67 @@ public sealed class PlacementSagaProperties
                         break;
                     }
 
+                case SagaOp.RepeatReport r:
+                    {
+                        var id = _homeIds[r.Home % _homeIds.Count];
+                        var home = (CareHomeState.Registered)_homes[id];
+                        var events = CareHomeWorkflow.Decide(new CareHomeCommand.ReportVacancies(home.VacanciesAsOf!.Value, home.Reported.ToDictionary()), home).ToList();
+                        events.ShouldBeEmpty(Where($"{id}: its last report again"));
+                        ApplyHome(id, events);
+                        var after = (CareHomeState.Registered)_homes[id];
+                        after.AdmittedSinceReport.ShouldBe(home.AdmittedSinceReport, Where($"{id}: a repeated report lost an admission"));
+                        foreach (var bedType in BedTypes)
+                        {
+                            after.Free(bedType).ShouldBe(home.Free(bedType), Where($"{id}: a repeated report changed the free {bedType} beds"));
+                        }
+
+                        if (home.AdmittedSinceReport.Count > 0)
+                        {
+                            _outcomes.Add("RepeatedReportAfterAdmission");
+                        }
+
+                        break;
+                    }
+
                 case SagaOp.Deliver:
                     Dispatch();
                     break;
                 case SagaOp.Advance adv:
-                    foreach (var inFlight in _inFlight.ToList())
-                    {
-                        _inFlight.Remove(inFlight);
-                        FinishAccept(inFlight);
-                    }
-
+                    EndInFlight();
                     _now = _now.AddMinutes(adv.Minutes);
                     Dispatch();
-                    while (_timers.Where(t => t.Due <= _now).OrderBy(t => t.Due).ThenBy(t => t.Seq).FirstOrDefault() is { } timer)
-                    {
-                        _timers.Remove(timer);
-                        Deliver(timer.Workflow, timer.Key, timer.Command);
-                        Dispatch();
-                    }
-
+                    FireDueTimers(dispatchEach: true);
                     break;
+                case SagaOp.FireTimers fire:
+                    EndInFlight();
+                    _now = _now.AddMinutes(fire.Minutes);
+                    FireDueTimers(dispatchEach: false);
+                    Dispatch();
+                    break;
+            }
+        }
+
+        /// <summary>Requests do not outlive a step that lets time pass.</summary>
+        private void EndInFlight()
+        {
+            foreach (var inFlight in _inFlight.ToList())
+            {
+                _inFlight.Remove(inFlight);
+                FinishAccept(inFlight);
+            }
+        }
+
+        /// <summary>Every due timer fires in due order; the outbox is dispatched after each, or left to queue behind.</summary>
+        private void FireDueTimers(bool dispatchEach)
+        {
+            while (_timers.Where(t => t.Due <= _now).OrderBy(t => t.Due).ThenBy(t => t.Seq).FirstOrDefault() is { } timer)
+            {
+                _timers.Remove(timer);
+                Deliver(timer.Workflow, timer.Key, timer.Command);
+                if (dispatchEach)
+                {
+                    Dispatch();
+                }
             }
         }
 
@@ -298,8 +412,9 @@ public sealed class PlacementSagaProperties
         {
             if (pending.Crashes)
             {
-                // The API died after reserving: only the unconfirmed-reservation timer gives the bed back.
+                // The API died after reserving: only the placement's answer to the reservation check gives the bed back.
                 _outcomes.Add("Crashed");
+                _crashed.Add((pending.PlacementId, pending.Home));
                 return;
             }
 
@@ -312,9 +427,9 @@ public sealed class PlacementSagaProperties
                 return;
             }
 
+            // As the API does: the bed stays when the placement is (or was, if since admitted) booked with this home.
             _outcomes.Add("RefusedByPlacement");
-            var now = _placements[pending.PlacementId];
-            if (!(now.Phase == PlacementPhase.Booked && now.Booking!.CqcLocationId == pending.Home))
+            if (_placements[pending.PlacementId].Booking?.CqcLocationId != pending.Home)
             {
                 RunHome(pending.Home, new CareHomeCommand.Release(pending.PlacementId, "The acceptance was refused."));
             }
@@ -345,6 +460,16 @@ public sealed class PlacementSagaProperties
             var state = _placements[id];
             foreach (var e in events)
             {
+                if (e is PlacementEvent.ReservationChecked { Kept: true } kept)
+                {
+                    _outcomes.Add("KeptAfterCheck");
+                    if (((CareHomeState.Registered)_homes[kept.CqcLocationId]).ReservationFor(id) is { Confirmed: false })
+                    {
+                        // The booking's Confirm has not reached the home yet: the check must not take the bed.
+                        _outcomes.Add(_crashed.Contains((id, kept.CqcLocationId)) ? "KeptBeforeConfirmAfterCrash" : "KeptBeforeConfirm");
+                    }
+                }
+
                 state = PlacementWorkflow.Evolve(state, e);
                 _history[id].Add(e);
                 Route(PlacementWorkflow.React(PlacementWorkflow.Definition.StreamId(id), state, e), id);
@@ -358,15 +483,20 @@ public sealed class PlacementSagaProperties
             var state = _homes[id];
             foreach (var e in events)
             {
+                if (e is CareHomeEvent.VacanciesReported report && state is CareHomeState.Registered before && before.AdmittedSinceReport.Any(a => a.At <= report.AsOf))
+                {
+                    _outcomes.Add("AdmissionCountedByReport");
+                }
+
                 state = CareHomeWorkflow.Evolve(state, e);
                 if (e is CareHomeEvent.BedReserved reserved && state is CareHomeState.Registered home)
                 {
                     _held.Add(new Held(id, reserved.BedType, home.Held(reserved.BedType), home.Beds.GetValueOrDefault(reserved.BedType)?.VacantAccepting ?? 0));
                 }
 
-                if (e is CareHomeEvent.ReservationReleased { Reason: "The booking did not complete." })
+                if (e is CareHomeEvent.ReservationReleased { Reason: "The placement was not booked with this home." })
                 {
-                    _outcomes.Add("ReleasedByTimer");
+                    _outcomes.Add("ReleasedAfterCheck");
                 }
 
                 Route(CareHomeWorkflow.React(CareHomeWorkflow.Definition.StreamId(id), state, e), null);
@@ -509,12 +639,32 @@ public sealed class PlacementSagaProperties
                     }
                 }
 
-                // An unconfirmed bed cannot leak: its release timer is still to come.
+                // An unconfirmed bed cannot leak: its placement's check of it is still to come.
                 foreach (var r in home.Reservations.Where(r => !r.Confirmed))
                 {
-                    var timer = _timers.Any(t => t.Key == home.CqcLocationId && t.Command is CareHomeCommand.ReleaseIfUnconfirmed u && u.PlacementId == r.PlacementId && t.Due > _now);
+                    var check = _timers.Any(t =>
+                        t.Workflow == PlacementWorkflow.Name && t.Key == r.PlacementId && t.Command is PlacementCommand.VerifyReservation v
+                        && v.CqcLocationId == home.CqcLocationId && t.Due > _now);
                     var bookedHere = _placements[r.PlacementId] is { Phase: PlacementPhase.Booked } owner && owner.Booking!.CqcLocationId == home.CqcLocationId;
-                    (timer || bookedHere).ShouldBeTrue(Where($"{home.CqcLocationId} holds an unconfirmed bed for {r.PlacementId} that nothing will release"));
+                    (check || bookedHere).ShouldBeTrue(Where($"{home.CqcLocationId} holds an unconfirmed bed for {r.PlacementId} that nothing will release"));
+                }
+
+                // Every admission since the home's last report still counts until a report as of its time or later
+                // (once the outbox has been dispatched): a repeated report never undoes one.
+                if (_outbox.Count == 0)
+                {
+                    var admittedHere = _placementIds
+                        .Where(p => _placements[p] is { Phase: PlacementPhase.Admitted } s && s.Booking!.CqcLocationId == home.CqcLocationId)
+                        .Select(p => (Id: p, At: _history[p].OfType<PlacementEvent.Admitted>().Single().At))
+                        .ToList();
+                    foreach (var (placementId, at) in admittedHere.Where(a => a.At > home.VacanciesAsOf))
+                    {
+                        home.AdmittedSinceReport.ShouldContain(
+                            a => a.PlacementId == placementId && a.At == at, Where($"{home.CqcLocationId} forgot the admission of {placementId} at {at:O}"));
+                    }
+
+                    home.AdmittedSinceReport.Select(a => a.PlacementId).ShouldBeSubsetOf(
+                        admittedHere.Select(a => a.Id), Where($"{home.CqcLocationId} counts an admission no placement recorded there"));
                 }
             }
         }
