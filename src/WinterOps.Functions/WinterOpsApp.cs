@@ -93,8 +93,8 @@ public static class WinterOpsApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.UseMiddleware<IdempotencyMiddleware>();
         app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapGet("/", () => TypedResults.Text("WinterOps")).WithMetadata(new NotAnHttpFunction()).ExcludeFromDescription();
         app.MapOpenApi().WithName("OpenApiDocument");

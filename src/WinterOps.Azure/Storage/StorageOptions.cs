@@ -21,6 +21,11 @@ public sealed class StorageAccount
         var connectionString = configuration[ConnectionName];
         var section = configuration.GetSection(ConnectionName);
         Prefix = configuration["StorageNamePrefix"] ?? "";
+        if (Prefix.Length > 0 && configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is not null)
+        {
+            throw new InvalidOperationException("StorageNamePrefix must be empty under the Functions host: the function.json queue names are unprefixed.");
+        }
+
         if (Prefix.Any(c => !char.IsAsciiLetterLower(c) && !char.IsAsciiDigit(c)))
         {
             throw new InvalidOperationException("StorageNamePrefix may hold only lower-case letters and digits.");

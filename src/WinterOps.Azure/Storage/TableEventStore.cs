@@ -18,7 +18,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
 
     // A string property holds at most 64 KiB (32K UTF-16 characters); larger states are split.
     private const int ChunkChars = 30_000;
-    private const int MaxChunks = 30;
+    private const int MaxChunks = 15; // 15 x 60 KB stays under the 1 MiB entity limit
 
     public async Task<StoredHead?> ReadHeadAsync(string streamId, CancellationToken cancellationToken)
     {

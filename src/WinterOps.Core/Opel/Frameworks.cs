@@ -15,13 +15,30 @@ public sealed record FrameworkSet(string Version, Bands Bands, IReadOnlyDictiona
 {
     public Framework? For(Sector sector) => Frameworks.FirstOrDefault(f => f.Sector == sector);
 
+    /// <summary>A misspelt or missing field must fail loudly (declared before Default, which uses it): a threshold silently read as 0 would raise levels.</summary>
+    private static readonly JsonSerializerOptions Strict = new(WorkflowJson.Options)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+
     public static FrameworkSet Default { get; } = Load(ReadDefault());
 
     /// <summary>Reads and checks a frameworks file; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
     public static FrameworkSet Load(string json)
     {
-        var file = JsonSerializer.Deserialize<FrameworksFile>(json, WorkflowJson.Options)
-            ?? throw new InvalidDataException("The OPEL frameworks file is empty.");
+        FrameworksFile file;
+        try
+        {
+            file = JsonSerializer.Deserialize<FrameworksFile>(json, Strict)
+                ?? throw new InvalidDataException("The OPEL frameworks file is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The OPEL frameworks file is not valid: {e.Message}", e);
+        }
+
         var bands = file.Bands ?? Bands.Default;
         if (!(bands.Opel1UpTo < bands.Opel2UpTo && bands.Opel2UpTo < bands.Opel3UpTo))
         {
@@ -29,7 +46,7 @@ public sealed record FrameworkSet(string Version, Bands Bands, IReadOnlyDictiona
         }
 
         var frameworks = new List<Framework>();
-        foreach (var f in file.Frameworks ?? [])
+        foreach (var f in file.Frameworks)
         {
             foreach (var p in f.Parameters)
             {
@@ -61,7 +78,7 @@ public sealed record FrameworkSet(string Version, Bands Bands, IReadOnlyDictiona
         return reader.ReadToEnd();
     }
 
-    private sealed record FrameworksFile(string Version, Bands? Bands, Dictionary<Sector, decimal>? PillarWeights, List<FrameworkEntry>? Frameworks);
+    private sealed record FrameworksFile(string Version, Bands? Bands, Dictionary<Sector, decimal>? PillarWeights, List<FrameworkEntry> Frameworks);
 
     private sealed record FrameworkEntry(Sector Sector, bool Illustrative, string? Source, List<Parameter> Parameters);
 }

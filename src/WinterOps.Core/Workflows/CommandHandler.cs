@@ -117,7 +117,8 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
             string etag;
             try
             {
-                etag = await store.AppendAsync(append, cancellationToken);
+                // Not cancellable: a caller who gives up must not leave the outcome of a sent commit unknown to us.
+                etag = await store.AppendAsync(append, CancellationToken.None);
             }
             catch (StreamConflictException) when (optimistic)
             {

@@ -60,7 +60,7 @@ public static partial class CareHomeEndpoints
             .RequireRoles(Roles.Broker, Roles.Coordinator);
     }
 
-    [GeneratedRegex(@"^1-\d{9,11}$")]
+    [GeneratedRegex(@"^1-[0-9]{9,11}\z")]
     public static partial Regex CqcLocationId();
 
     private static async Task<IResult> PutAsync(
@@ -69,7 +69,7 @@ public static partial class CareHomeEndpoints
         var details = Validate(cqcLocationId, body);
         var result = await handler.HandleAsync(
             CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details),
-            new CommandContext(http.TraceIdentifier, http.Caller().ToActor(), time.GetUtcNow()), ETags.ExpectedVersion(http.Request), cancellationToken);
+            http.CommandContext(time.GetUtcNow()), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         var response = ToResponse((CareHomeState.Registered)result.State, result.Version, showContacts: true, time.GetUtcNow(), PlacementSettings.Freshness(http));
         return result.Version == 1 && result.NewEvents.Count > 0
@@ -128,7 +128,7 @@ public static partial class CareHomeEndpoints
         var beds = ValidateVacancies(body, home, now);
         var result = await handler.HandleAsync(
             CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds),
-            new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
+            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(ToResponse((CareHomeState.Registered)result.State, result.Version, CanSeeContacts(caller, cqcLocationId), now, PlacementSettings.Freshness(http)));
     }
@@ -171,7 +171,12 @@ public static partial class CareHomeEndpoints
         v.Require(contacts.Count <= 10, "brokerContacts", "At most 10 broker contacts.");
         for (var i = 0; i < contacts.Count; i++)
         {
-            var c = contacts[i];
+            if (contacts[i] is not { } c)
+            {
+                v.Add($"brokerContacts[{i}]", "A contact cannot be null.");
+                continue;
+            }
+
             v.Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 100, $"brokerContacts[{i}].name", "Give the contact's name (1 to 100 characters).");
             v.Require(c.EntraUserId is null || Guid.TryParse(c.EntraUserId, out _), $"brokerContacts[{i}].entraUserId", "An Entra user id is a GUID.");
             v.Require(c.Phone is null || (c.Phone.Length <= 20 && c.Phone.All(ch => char.IsAsciiDigit(ch) || ch is ' ' or '+')), $"brokerContacts[{i}].phone", "A phone number has at most 20 digits, spaces or '+'.");
@@ -180,7 +185,7 @@ public static partial class CareHomeEndpoints
         v.ThrowIfAny();
         return new CareHomeDetails(
             body.Name!.Trim(), body.Locality!.Trim(), bedTypes, exclusions, rating,
-            contacts.Select(c => new BrokerContact(c.Name!.Trim(), c.EntraUserId, c.Phone)).ToList());
+            contacts.OfType<BrokerContactRequest>().Select(c => new BrokerContact(c.Name!.Trim(), c.EntraUserId, c.Phone)).ToList());
     }
 
     private static Dictionary<BedType, BedCount> ValidateVacancies(VacanciesRequest body, CareHomeState.Registered home, DateTimeOffset now)
@@ -206,13 +211,13 @@ public static partial class CareHomeEndpoints
                 continue;
             }
 
-            if (count is not { MaxCapacity: >= 0 and <= 1000, Occupied: >= 0, VacantReserved: >= 0, VacantAccepting: >= 0 } c)
+            if (count is not { MaxCapacity: >= 0 and <= 1000, Occupied: >= 0 and <= 1000, VacantReserved: >= 0 and <= 1000, VacantAccepting: >= 0 and <= 1000 } c)
             {
-                v.Add(field, "Give maxCapacity (0 to 1000), occupied, vacantReserved and vacantAccepting, each 0 or more.");
+                v.Add(field, "Give maxCapacity, occupied, vacantReserved and vacantAccepting, each 0 to 1000.");
                 continue;
             }
 
-            if (c.Occupied + c.VacantReserved + c.VacantAccepting > c.MaxCapacity)
+            if ((long)c.Occupied!.Value + c.VacantReserved!.Value + c.VacantAccepting!.Value > c.MaxCapacity)
             {
                 v.Add(field, "occupied + vacantReserved + vacantAccepting cannot exceed maxCapacity.");
                 continue;

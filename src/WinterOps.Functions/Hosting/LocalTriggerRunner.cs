@@ -16,9 +16,10 @@ public sealed partial class LocalTriggerRunner(
     IServiceProvider services, StorageAccount storage, StorageProvisioner provisioner, TimeProvider time, ILogger<LocalTriggerRunner> logger)
     : BackgroundService
 {
-    public const int MaxDequeueCount = 5;
-
     public static string FunctionsDirectory => AppContext.BaseDirectory;
+
+    /// <summary>The retry settings of host.json's queue extension, so a local failure is retried as in Azure.</summary>
+    private readonly (int MaxDequeueCount, TimeSpan VisibilityTimeout, int BatchSize) _queues = ReadQueueSettings();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,7 +55,7 @@ public sealed partial class LocalTriggerRunner(
         {
             try
             {
-                QueueMessage[] messages = await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30), stoppingToken);
+                QueueMessage[] messages = await queue.ReceiveMessagesAsync(_queues.BatchSize, _queues.VisibilityTimeout, stoppingToken);
                 await Task.WhenAll(messages.Select(m => HandleAsync(function, queue, poison, m, stoppingToken)));
                 idle = messages.Length > 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(1000, idle.TotalMilliseconds * 2));
                 if (messages.Length == 0)
@@ -105,7 +106,7 @@ public sealed partial class LocalTriggerRunner(
             status = StatusCodes.Status500InternalServerError;
         }
 
-        if (status != StatusCodes.Status200OK && message.DequeueCount < MaxDequeueCount)
+        if (status != StatusCodes.Status200OK && message.DequeueCount < _queues.MaxDequeueCount)
         {
             return;
         }
@@ -148,6 +149,15 @@ public sealed partial class LocalTriggerRunner(
                 LogInvocationFailed(e, function.Name, "timer", 1);
             }
         }
+    }
+
+    private static (int, TimeSpan, int) ReadQueueSettings()
+    {
+        var queues = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsDirectory, "host.json")))?["extensions"]?["queues"];
+        return (
+            (int?)queues?["maxDequeueCount"] ?? 5,
+            TimeSpan.Parse((string?)queues?["visibilityTimeout"] ?? "00:00:30", System.Globalization.CultureInfo.InvariantCulture),
+            (int?)queues?["batchSize"] ?? 16);
     }
 
     private async Task<bool> Delay(TimeSpan delay, CancellationToken stoppingToken)

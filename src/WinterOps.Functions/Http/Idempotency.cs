@@ -48,6 +48,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var partition = Hash($"{caller}\n{request.Method}\n{request.Path}\n{key}", []);
         var record = new TableEntity(partition, "") { ["RequestHash"] = requestHash, ["State"] = "running", ["CreatedAt"] = time.GetUtcNow() };
 
+        context.Items[Commands.RequestKeyItem] = partition;
         if (!await TryClaimAsync(record, context.RequestAborted))
         {
             await ReplayAsync(context, partition, requestHash);
@@ -57,12 +58,16 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var original = context.Response.Body;
         using var captured = new MemoryStream();
         context.Response.Body = captured;
-        var stored = false;
+        var keep = false;
         try
         {
             await next(context);
             if (context.Response.StatusCode is >= 200 and < 300)
             {
+                // From here the change is committed: never release the claim, even if recording the
+                // answer fails (a retry then waits, then re-runs with the same command ids, and the
+                // streams recognise it).
+                keep = true;
                 await _table.UpdateEntityAsync(
                     new TableEntity(partition, "")
                     {
@@ -76,13 +81,12 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
                     ETag.All,
                     TableUpdateMode.Merge,
                     CancellationToken.None);
-                stored = true;
             }
         }
         finally
         {
             context.Response.Body = original;
-            if (!stored)
+            if (!keep)
             {
                 await ReleaseAsync(partition);
             }

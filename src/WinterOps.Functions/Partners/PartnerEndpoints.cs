@@ -49,7 +49,7 @@ public static partial class PartnerEndpoints
             PartnerWorkflow.Definition,
             odsCode,
             new PartnerCommand.SetDetails(odsCode, details),
-            new CommandContext(http.TraceIdentifier, caller.ToActor(), time.GetUtcNow()),
+            http.CommandContext(time.GetUtcNow()),
             ETags.ExpectedVersion(http.Request),
             cancellationToken);
 
@@ -108,7 +108,12 @@ public static partial class PartnerEndpoints
         v.Require(contacts.Count <= MaxContacts, "contacts", $"At most {MaxContacts} contacts.");
         for (var i = 0; i < contacts.Count; i++)
         {
-            var c = contacts[i];
+            if (contacts[i] is not { } c)
+            {
+                v.Add($"contacts[{i}]", "A contact cannot be null.");
+                continue;
+            }
+
             v.Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 200, $"contacts[{i}].name", "Give the contact's name (1 to 200 characters).");
             v.Require(c.EntraUserId is null || Guid.TryParse(c.EntraUserId, out _), $"contacts[{i}].entraUserId", "An Entra user id is a GUID.");
             v.Require(!string.IsNullOrWhiteSpace(c.Role) && c.Role.Length <= 100, $"contacts[{i}].role", "Give the contact's role, e.g. on-call director.");
@@ -118,7 +123,7 @@ public static partial class PartnerEndpoints
         v.ThrowIfAny();
         return new PartnerDetails(
             body.Name!.Trim(), sector, body.SizeWeight!.Value, body.ExpectedDaily!.Value,
-            contacts.Select(c => new Contact(c.Name!.Trim(), c.EntraUserId, c.Role!.Trim(), c.OnCallOrder!.Value)).OrderBy(c => c.OnCallOrder).ToList());
+            contacts.OfType<ContactRequest>().Select(c => new Contact(c.Name!.Trim(), c.EntraUserId, c.Role!.Trim(), c.OnCallOrder!.Value)).OrderBy(c => c.OnCallOrder).ToList());
     }
 
     private static bool CanSeeContacts(Caller caller, string odsCode) =>
@@ -131,6 +136,6 @@ public static partial class PartnerEndpoints
     private static ProblemHttpResult UnknownPartner(string odsCode) =>
         TypedResults.Problem(statusCode: 404, title: "No such partner.", detail: $"No partner organisation has ODS code '{odsCode}'.");
 
-    [GeneratedRegex("^[A-Z0-9]{3,10}$")]
+    [GeneratedRegex(@"^[A-Z0-9]{3,10}\z")]
     private static partial Regex OdsCode();
 }

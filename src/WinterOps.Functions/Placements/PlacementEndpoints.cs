@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
@@ -95,11 +98,14 @@ public static partial class PlacementEndpoints
             }
         }
 
-        var placementId = "PL" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
-        var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness);
+        // With an Idempotency-Key the id is derived from it: a retry of a request that committed but
+        // never answered finds the same placement instead of creating a second one.
+        var placementId = "PL" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.RequestId())))[..12];
+        // Only the homes that can ever get an offer are kept with the request (events are size-limited).
+        var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness).Take(options.OffersPerRound * options.MaxRounds).ToList();
         var result = await handler.HandleAsync(
             PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(placementId, request, candidates, options.Policy, now),
-            Context(http, caller, now), expectedVersion: 0, cancellationToken);
+            http.CommandContext(now), expectedVersion: 0, cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Created($"/api/placements/{placementId}", View(result.State, result.Version, caller));
     }
@@ -145,8 +151,10 @@ public static partial class PlacementEndpoints
             var visible = full ? @event : ForBroker(@event, homes, state);
             if (visible is not null)
             {
+                // Brokers see who acted only for their own home's actions, never a competitor's broker.
+                var by = full || stored.ById == caller.Id || stored.ById.StartsWith("system:", StringComparison.Ordinal) ? stored.ByName : "another organisation";
                 items.Add(new HistoryItem(
-                    stored.Version, stored.Type, stored.At, stored.ByName,
+                    stored.Version, stored.Type, stored.At, by,
                     JsonSerializer.SerializeToElement(visible, visible.GetType(), ApiJson(http))));
             }
         }
@@ -226,11 +234,11 @@ public static partial class PlacementEndpoints
 
         await handler.HandleAsync(
             CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Reserve(placementId, state.Details!.BedType, now),
-            Context(http, caller, now, "reserve"), cancellationToken: cancellationToken);
+            http.CommandContext(now, "reserve"), cancellationToken: cancellationToken);
         CommandResult<PlacementState> booked;
         try
         {
-            booked = await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, Context(http, caller, now), cancellationToken: cancellationToken);
+            booked = await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, http.CommandContext(now), cancellationToken: cancellationToken);
         }
         catch (Exception e) when (e is CommandRejectedException or ConcurrencyException)
         {
@@ -239,14 +247,23 @@ public static partial class PlacementEndpoints
             {
                 await handler.HandleAsync(
                     CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Release(placementId, "The acceptance could not be booked."),
-                    Context(http, caller, now, "release"), cancellationToken: CancellationToken.None);
+                    http.CommandContext(now, "release"), cancellationToken: CancellationToken.None);
             }
 
             throw;
         }
 
-        await handler.HandleAsync(
-            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Confirm(placementId), Context(http, caller, now, "confirm"), cancellationToken: cancellationToken);
+        try
+        {
+            await handler.HandleAsync(
+                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Confirm(placementId), http.CommandContext(now, "confirm"),
+                cancellationToken: CancellationToken.None);
+        }
+        catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is ConcurrencyException)
+        {
+            // The placement is booked: the booking's own reaction confirms the bed shortly.
+        }
+
         http.Response.Headers.ETag = booked.ETag;
         return TypedResults.Ok(View(booked.State, booked.Version, caller));
     }
@@ -275,7 +292,7 @@ public static partial class PlacementEndpoints
         var now = time.GetUtcNow();
         var result = await handler.HandleAsync(
             PlacementWorkflow.Definition, placementId, new PlacementCommand.Decline(cqcLocationId, reason, body.Comment?.Trim(), now),
-            Context(http, caller, now), cancellationToken: cancellationToken);
+            http.CommandContext(now), cancellationToken: cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(View(result.State, result.Version, caller));
     }
@@ -298,7 +315,7 @@ public static partial class PlacementEndpoints
 
         var now = time.GetUtcNow();
         var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.Cancel(body.Reason!.Trim(), now), Context(http, caller, now),
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.Cancel(body.Reason!.Trim(), now), http.CommandContext(now),
             ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(View(result.State, result.Version, caller));
@@ -323,8 +340,10 @@ public static partial class PlacementEndpoints
             return Forbidden("Only the broker of the booked home can record the admission.");
         }
 
+        new Validation().Require(admittedOn >= London.Today(state.RequestedAt!.Value), "admittedOn", "The admission cannot be before the placement was requested.").ThrowIfAny();
+
         var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), Context(http, caller, now),
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), http.CommandContext(now),
             cancellationToken: cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(View(result.State, result.Version, caller));
@@ -391,9 +410,12 @@ public static partial class PlacementEndpoints
         var offers = s.Offers.Where(o => full || caller.ActsFor(o.CqcLocationId))
             .Select(o => new OfferView(o.CqcLocationId, o.Locality, o.Round, o.Status, o.ExpiresAt)).ToList();
         var booking = full || (s.Booking is { } b && caller.ActsFor(b.CqcLocationId)) ? s.Booking : null;
+
+        // A home needs the needs summary to decide, and once booked to prepare; not after its offer closed.
+        var needs = full || booking is not null || offers.Any(o => o.Status == OfferStatus.Open) ? d.NeedsSummary : null;
         return new PlacementView(
             s.PlacementId, s.Phase, d.ReferringOrg, d.Pathway, d.BedType, d.FundingRoute, d.RequiredBy, d.PreferredLocalities, d.ClinicalFlags,
-            d.NeedsSummary, full ? d.PatientRef : null, full ? d.NhsNumber : null, s.Round, offers, booking, s.Escalated, s.RequestedAt, version);
+            needs, full ? d.PatientRef : null, full ? d.NhsNumber : null, s.Round, offers, booking, s.Escalated, s.RequestedAt, version);
     }
 
     /// <summary>What a home's broker may see of one event: only what concerns its own home(s).</summary>
@@ -412,9 +434,6 @@ public static partial class PlacementEndpoints
         };
     }
 
-    private static CommandContext Context(HttpContext http, Caller caller, DateTimeOffset now, string? step = null) =>
-        new(step is null ? http.TraceIdentifier : $"{http.TraceIdentifier}:{step}", caller.ToActor(), now);
-
     private static JsonSerializerOptions ApiJson(HttpContext http) =>
         http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
 
@@ -423,12 +442,12 @@ public static partial class PlacementEndpoints
 
     private static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(statusCode: 403, title: "Forbidden.", detail: detail);
 
-    [GeneratedRegex("^PL[0-9A-F]{12}$")]
+    [GeneratedRegex(@"^PL[0-9A-F]{12}\z")]
     private static partial Regex PlacementId();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]+$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex PatientRef();
 
-    [GeneratedRegex("^[A-Z0-9]{3,10}$")]
+    [GeneratedRegex(@"^[A-Z0-9]{3,10}\z")]
     private static partial Regex OdsCode();
 }
