@@ -179,7 +179,8 @@ public static class CareHomeWorkflow
             ("PatientAdmitted", typeof(CareHomeEvent.PatientAdmitted))),
         new TypeNames<CareHomeState>(
             ("None", typeof(CareHomeState.None)),
-            ("Registered", typeof(CareHomeState.Registered))));
+            // "Registered" snapshots (before admissions were kept apart from reports) are rebuilt from events.
+            ("RegisteredV2", typeof(CareHomeState.Registered))));
 
     public static IEnumerable<CareHomeEvent> Decide(CareHomeCommand command, CareHomeState state) =>
         (command, state) switch
@@ -231,7 +232,11 @@ public static class CareHomeWorkflow
             (CareHomeState.Registered s, CareHomeEvent.PatientAdmitted e) => s with
             {
                 Reservations = s.Reservations.Where(r => r.PlacementId != e.PlacementId).ToList(),
-                AdmittedSinceReport = [.. s.AdmittedSinceReport, new Admission(e.PlacementId, e.BedType, e.At)],
+
+                // An admission before the report in force is already counted in it.
+                AdmittedSinceReport = s.VacanciesAsOf is { } asOf && e.At <= asOf
+                    ? s.AdmittedSinceReport
+                    : [.. s.AdmittedSinceReport, new Admission(e.PlacementId, e.BedType, e.At)],
             },
             _ => state,
         };

@@ -151,6 +151,9 @@ public abstract record PlacementEvent
     /// <summary>A home's reservation for this placement was checked: kept when booked there, released otherwise.</summary>
     public sealed record ReservationChecked(string CqcLocationId, bool Kept, DateTimeOffset At) : PlacementEvent;
 
+    /// <summary>A home's reservation was checked while its offer was still open: it is checked again at <paramref name="Until"/>.</summary>
+    public sealed record ReservationCheckDeferred(string CqcLocationId, DateTimeOffset Until, DateTimeOffset At) : PlacementEvent;
+
     /// <summary>The home recorded the admission; the reserved bed is now occupied.</summary>
     public sealed record Admitted(DateOnly AdmittedOn, DateTimeOffset At) : PlacementEvent;
 }
@@ -210,7 +213,8 @@ public static class PlacementWorkflow
             ("PlacementEscalated", typeof(PlacementEvent.EscalatedPastRequiredBy)),
             ("PlacementCancelled", typeof(PlacementEvent.Cancelled)),
             ("PlacementAdmitted", typeof(PlacementEvent.Admitted)),
-            ("ReservationChecked", typeof(PlacementEvent.ReservationChecked))),
+            ("ReservationChecked", typeof(PlacementEvent.ReservationChecked)),
+            ("ReservationCheckDeferred", typeof(PlacementEvent.ReservationCheckDeferred))),
         new TypeNames<PlacementState>(("Placement", typeof(PlacementState))));
 
     public static IEnumerable<PlacementEvent> Decide(PlacementCommand command, PlacementState state) =>
@@ -244,6 +248,9 @@ public static class PlacementWorkflow
                 [new PlacementEvent.EscalatedPastRequiredBy(state.Details!.RequiredBy, c.At)],
             (PlacementCommand.CheckRequiredBy, _) => [],
 
+            // The home's offer is still open: its acceptance may be on the way; check again after the deadline.
+            (PlacementCommand.VerifyReservation c, PlacementPhase.AwaitingResponses) when state.OpenOffer(c.CqcLocationId) is { } open =>
+                [new PlacementEvent.ReservationCheckDeferred(c.CqcLocationId, open.ExpiresAt + CareHomeWorkflow.UnconfirmedReservationTimeout, c.At)],
             (PlacementCommand.VerifyReservation c, _) =>
                 [new PlacementEvent.ReservationChecked(c.CqcLocationId, state.Phase is PlacementPhase.Booked or PlacementPhase.Admitted && state.Booking!.CqcLocationId == c.CqcLocationId, c.At)],
 
@@ -340,6 +347,9 @@ public static class PlacementWorkflow
                 break;
             case PlacementEvent.ReservationChecked { Kept: true } e:
                 yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Confirm(id));
+                break;
+            case PlacementEvent.ReservationCheckDeferred e:
+                yield return new Reaction.Send(Name, id, new PlacementCommand.VerifyReservation(e.CqcLocationId, e.Until), e.Until);
                 break;
             case PlacementEvent.ReservationChecked e:
                 yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Release(id, "The placement was not booked with this home."));

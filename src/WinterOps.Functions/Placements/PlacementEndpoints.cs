@@ -196,8 +196,9 @@ public static partial class PlacementEndpoints
 
     /// <summary>
     /// The booking saga: check the offer can be accepted, reserve a bed on the home's stream, then book
-    /// the placement. If the booking is refused (another home won, the placement was cancelled) the
-    /// reservation is released; a crash in between is covered by the home's release timer.
+    /// the placement. If the booking is refused and the home can no longer be booked (another home won,
+    /// the placement was cancelled) the reservation is released at once; otherwise, and after a crash
+    /// in between, the placement's reservation check (a timer set by the reservation) settles it.
     /// </summary>
     private static async Task<IResult> AcceptAsync(
         string placementId, string cqcLocationId, AcceptBody body, HttpContext http, CommandHandler handler, TimeProvider time,
@@ -242,8 +243,11 @@ public static partial class PlacementEndpoints
         }
         catch (Exception e) when (e is CommandRejectedException or ConcurrencyException)
         {
+            // Give the bed back only when this home can no longer be booked: while its offer is open,
+            // another accept from the home may be on its way and shares the reservation (the
+            // placement's reservation check releases it later if nothing books).
             var (after, _) = await LoadAsync(handler, placementId, CancellationToken.None);
-            if (after?.Booking?.CqcLocationId != cqcLocationId)
+            if (after is not null && after.OpenOffer(cqcLocationId) is null && after.Booking?.CqcLocationId != cqcLocationId)
             {
                 await handler.HandleAsync(
                     CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Release(placementId, "The acceptance could not be booked."),

@@ -385,6 +385,24 @@ public sealed class CareHomeDeciderTests
             .Then();
     }
 
+    [Fact]
+    public void Admit_DeliveredAfterANewerReport_IsNotCountedTwice()
+    {
+        // P1 was admitted at 09:00, but the Admit reached the home after its 10:00 report, which already counts it.
+        var state = Home.Given(
+            [
+                .. Reported(nursingVacant: 2),
+                new CareHomeEvent.BedReserved(P1, BedType.Nursing, T0.AddMinutes(30)),
+                new CareHomeEvent.VacanciesReported(T0.AddHours(2), Beds(nursingVacant: 1)),
+            ])
+            .When(new CareHomeCommand.Admit(P1, T0.AddHours(1)))
+            .Then(new CareHomeEvent.PatientAdmitted(P1, BedType.Nursing, T0.AddHours(1)));
+
+        var home = Registered(state);
+        home.AdmittedSinceReport.ShouldBeEmpty();
+        home.Free(BedType.Nursing).ShouldBe(1);
+    }
+
     /// <summary>Reported at T0 with 3 nursing vacancies; P1 admitted (its bed held and confirmed) two hours later.</summary>
     private static CareHomeEvent[] AdmittedAfterReport() =>
     [

@@ -1,3 +1,4 @@
+using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
 using static WinterOps.Core.Tests.Placements.PlacementData;
 
@@ -584,8 +585,28 @@ public sealed class PlacementDeciderTests
             .Then(new PlacementEvent.ReservationChecked(H2.CqcLocationId, Kept: false, at));
     }
 
+    [Fact]
+    public void VerifyReservation_WhileTheHomesOfferIsOpen_IsDeferredUntilAfterItsDeadline()
+    {
+        // An accept may be on its way (a retry after a crash): releasing now could free a bed about to be booked.
+        var at = T0.AddMinutes(15);
+
+        Placement.Given(Offered())
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationCheckDeferred(H1.CqcLocationId, Expiry1 + CareHomeWorkflow.UnconfirmedReservationTimeout, at));
+    }
+
+    [Fact]
+    public void VerifyReservation_WhileAwaitingOthers_AfterTheHomeDeclined_ReleasesTheBed()
+    {
+        var at = T0.AddMinutes(15);
+
+        Placement.Given([.. Offered(), new PlacementEvent.OfferDeclined(H1.CqcLocationId, DeclineReason.NoBedAvailable, null, T0.AddMinutes(5))])
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, at))
+            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, Kept: false, at));
+    }
+
     [Theory]
-    [InlineData("awaitingResponses")]
     [InlineData("cancelled")]
     [InlineData("cancelledWhileAwaiting")]
     [InlineData("unplaced")]

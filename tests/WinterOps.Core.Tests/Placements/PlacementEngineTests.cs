@@ -48,7 +48,7 @@ public sealed class PlacementEngineTests
 
         var (state, head) = await _handler.LoadAsync(home, home.StreamId(Cqc), CancellationToken.None);
         var loaded = state.ShouldBeOfType<CareHomeState.Registered>();
-        head.ShouldNotBeNull().StateType.ShouldBe("Registered");
+        head.ShouldNotBeNull().StateType.ShouldBe("RegisteredV2");
         loaded.Details.ShouldBe(HomeDetails());
         loaded.Beds[BedType.Nursing].ShouldBe(new BedCount(30, 28, 1, 2));
         loaded.Beds[BedType.ResidentialDementia].ShouldBe(new BedCount(12, 11, 0, 1));

@@ -137,8 +137,20 @@ public sealed class PlacementReactionTests
         reactions.ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Confirm(Id))]);
     }
 
+    [Fact]
+    public void ReservationCheckDeferred_ChecksAgainWhenDue()
+    {
+        var reactions = Placement.Given(Offered())
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0.AddMinutes(15)))
+            .Then(new PlacementEvent.ReservationCheckDeferred(H1.CqcLocationId, T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout, T0.AddMinutes(15)))
+            .Reactions(Stream);
+
+        var send = reactions.ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
+        send.Command.ShouldBe(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout));
+        send.DueAt.ShouldBe(T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout);
+    }
+
     [Theory]
-    [InlineData("awaitingResponses", 1)]
     [InlineData("booked", 2)]
     [InlineData("admitted", 2)]
     [InlineData("cancelled", 1)]
