@@ -6,57 +6,112 @@ namespace WinterOps.Bench;
 /// <summary>Mean milliseconds per command in the head read, the append transaction and the dispatch signal.</summary>
 internal sealed record Split(double ReadMs, double AppendMs, double SignalMs);
 
+/// <summary>Storage requests by <see cref="RequestKind"/>: how many, and their total ms.</summary>
+internal sealed record ByKind(long[] Counts, double[] Ms);
+
 /// <summary>
-/// One measured case. Latencies are sorted; CPU is in cores (1.0 = one core busy all the time).
-/// <see cref="Commands"/> counts warm-up too, like <see cref="Queued"/> (dispatch-queue messages at the end).
+/// One measured case. Latencies (of the operations that went as expected) are sorted; CPU is in cores
+/// (1.0 = one core busy all the time). <see cref="Commands"/> counts warm-up too, like
+/// <see cref="Queued"/> (dispatch-queue messages at the end). <see cref="Starved"/> counts workers that
+/// stopped early for want of work. Per-operation figures divide by all operations, failed ones included.
 /// </summary>
 internal sealed record Result(
     string Name,
+    string Group,
     int Concurrency,
     long Ops,
+    long Failed,
+    long Starved,
     double Seconds,
     double[] LatenciesMs,
     double AllocatedBytesPerOp,
     double BenchCores,
     double? AzuriteCores,
     Split? Split,
+    StorageCount Storage,
+    ByKind? ByKind,
     long Commands,
-    int? Queued)
+    int? Queued,
+    IReadOnlyList<string> Failures)
 {
+    public bool IsRaw => Name.StartsWith("raw", StringComparison.Ordinal);
+
     public double OpsPerSecond => Ops / Seconds;
 
-    public double MeanMs => LatenciesMs.Average();
+    public double MeanMs => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs.Average();
 
-    public double Percentile(double p) => LatenciesMs[Math.Max(0, (int)Math.Ceiling(p * LatenciesMs.Length) - 1)];
+    public double Percentile(double p) => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[Math.Max(0, (int)Math.Ceiling(p * LatenciesMs.Length) - 1)];
+
+    private long Done => Math.Max(1, Ops + Failed);
+
+    public double PerOp(double total) => total / Done;
 }
 
 internal static class Report
 {
-    public static void Print(IReadOnlyList<Result> results, long benchPeakBytes, long? azuritePeakBytes)
+    public static void Print(IReadOnlyList<Result> results, IReadOnlyDictionary<string, string> groupTitles, long benchPeakBytes, long? azuritePeakBytes)
     {
-        var raw = results.Where(r => r.Split is null).ToDictionary(r => r.Concurrency, r => r.OpsPerSecond);
+        foreach (var group in results.Select(r => r.Group).Distinct())
+        {
+            var rows = results.Where(r => r.Group == group).ToList();
+            var raw = rows.Where(r => r.IsRaw).ToDictionary(r => r.Concurrency, r => r.OpsPerSecond);
+
+            Console.WriteLine();
+            Console.WriteLine(groupTitles[group]);
+            Table(
+                ["case", "conc", "ops", "failed", "ops/s", "vs raw", "p50 ms", "p99 ms", "mean ms"],
+                rows.Select(r => new[]
+                {
+                    r.Name, N(r.Concurrency), N(r.Ops), N(r.Failed), F(r.OpsPerSecond, 0),
+                    F(raw.TryGetValue(r.Concurrency, out var baseline) ? r.OpsPerSecond / baseline : null, 2),
+                    F(r.Percentile(0.50), 2), F(r.Percentile(0.99), 2), F(r.MeanMs, 2),
+                }));
+        }
 
         Console.WriteLine();
+        Console.WriteLine($"Where an operation's time goes (per operation; ms are means); CPU in cores (of {Environment.ProcessorCount}):");
         Table(
-            ["case", "conc", "ops", "ops/s", "engine/raw", "p50 ms", "p99 ms", "mean ms"],
-            results.Select(r => new[]
-            {
-                r.Name, N(r.Concurrency), N(r.Ops), F(r.OpsPerSecond, 0),
-                F(r.OpsPerSecond / raw[r.Concurrency], 2), F(r.Percentile(0.50), 2), F(r.Percentile(0.99), 2), F(r.MeanMs, 2),
-            }));
-
-        Console.WriteLine();
-        Console.WriteLine($"Where a command's time goes (mean ms per command); CPU in cores (of {Environment.ProcessorCount}):");
-        Table(
-            ["case", "conc", "head read", "append", "signal", "rest", "alloc KB/op", "bench CPU", "Azurite CPU", "queued/commands"],
+            ["case", "conc", "table req", "queue req", "storage ms", "head read", "append", "signal", "other ms", "alloc KB/op", "bench CPU", "Azurite CPU", "queued/commands"],
             results.Select(r => new[]
             {
                 r.Name, N(r.Concurrency),
+                F(r.PerOp(r.Storage.Table), 2), F(r.PerOp(r.Storage.Queue), 2), F(r.PerOp(r.Storage.Ms), 2),
                 F(r.Split?.ReadMs, 2), F(r.Split?.AppendMs, 2), F(r.Split?.SignalMs, 2),
-                F(r.Split is { } s ? r.MeanMs - s.ReadMs - s.AppendMs - s.SignalMs : null, 2),
+                F(r.Failed == 0 ? r.MeanMs - r.PerOp(r.Storage.Ms) : null, 2),
                 F(r.AllocatedBytesPerOp / 1024, 1), F(r.BenchCores, 2), F(r.AzuriteCores, 2),
-                r.Split is null ? "" : $"{r.Queued}/{r.Commands}",
+                r.Queued is null ? "" : $"{r.Queued}/{r.Commands}",
             }));
+
+        var kinds = Enum.GetValues<RequestKind>();
+        if (results.Any(r => r.ByKind is not null))
+        {
+            Console.WriteLine();
+            Console.WriteLine("Storage requests by kind while the app ran: requests per operation x mean ms per request:");
+            Table(
+                ["case", "conc", .. kinds.Select(k => k switch
+                {
+                    RequestKind.Query => "query",
+                    RequestKind.PointRead => "point read",
+                    RequestKind.Transaction => "transaction",
+                    RequestKind.QueuePut => "queue put",
+                    _ => "other",
+                })],
+                results.Where(r => r.ByKind is not null).Select(r => new[] { r.Name, N(r.Concurrency) }.Concat(kinds.Select(k =>
+                {
+                    var count = r.ByKind!.Counts[(int)k];
+                    return count == 0 ? "-" : $"{F(r.PerOp(count), 2)} x {F(r.ByKind.Ms[(int)k] / count, 2)}";
+                })).ToArray()));
+        }
+
+        foreach (var r in results.Where(r => r.Failed > 0 || r.Starved > 0))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{r.Name} (concurrency {r.Concurrency}): {r.Failed} failed; {r.Starved} worker stop(s) for want of work.");
+            foreach (var failure in r.Failures)
+            {
+                Console.WriteLine($"  {failure}");
+            }
+        }
 
         var gc = GC.GetGCMemoryInfo();
         Console.WriteLine();
