@@ -78,7 +78,7 @@ public sealed record FrameworkSet(string Version, Bands Bands, IReadOnlyDictiona
         return reader.ReadToEnd();
     }
 
-    private sealed record FrameworksFile(string Version, Bands? Bands, Dictionary<Sector, decimal>? PillarWeights, List<FrameworkEntry> Frameworks);
+    private sealed record FrameworksFile(string Version, List<FrameworkEntry> Frameworks, Bands? Bands = null, Dictionary<Sector, decimal>? PillarWeights = null);
 
-    private sealed record FrameworkEntry(Sector Sector, bool Illustrative, string? Source, List<Parameter> Parameters);
+    private sealed record FrameworkEntry(Sector Sector, bool Illustrative, List<Parameter> Parameters, string? Source = null);
 }
