@@ -10,6 +10,7 @@ using Scalar.AspNetCore;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.CareHomes;
+using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
@@ -62,7 +63,7 @@ public static class WinterOpsApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition]));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition]));
         var placements = builder.Configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
@@ -104,6 +105,7 @@ public static class WinterOpsApp
         app.MapCareHomeEndpoints();
         app.MapPlacementEndpoints();
         app.MapOpelEndpoints();
+        app.MapReturnEndpoints();
         app.MapTriggerFunctions();
         return app;
     }

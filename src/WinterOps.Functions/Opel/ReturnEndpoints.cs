@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Core;
+using WinterOps.Core.Opel;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
+
+namespace WinterOps.Functions.Opel;
+
+/// <summary>The body of <c>PUT /api/returns/{date}/{odsCode}</c>: metrics by the sector's parameter names.</summary>
+public sealed record ReturnBody(IReadOnlyDictionary<string, JsonElement>? Metrics, int? DeclaredLevel, string? Reason, string? Comment);
+
+public sealed record ReturnResponse(
+    DateOnly Date, string OdsCode, Sector Sector, int? ComputedLevel, int EffectiveLevel, decimal? Score, IReadOnlyList<ParameterScore> Breakdown,
+    int Revision, bool Illustrative, IReadOnlyList<ReturnRevision>? Revisions);
+
+public static partial class ReturnEndpoints
+{
+    /// <summary>How far back a return may be submitted or revised (days).</summary>
+    public const int AmendmentWindowDays = 14;
+
+    public static void MapReturnEndpoints(this IEndpointRouteBuilder app)
+    {
+        var returns = app.MapGroup("/api/returns").WithTags("OPEL");
+
+        returns.MapPut("/{date}/{odsCode}", PutAsync)
+            .WithName("PutReturn")
+            .WithSummary("Submit or revise a partner's daily OPEL return (the partner's own users). The answer shows the score per parameter.")
+            .RequireRoles(Roles.Partner);
+
+        returns.MapGet("/{date}/{odsCode}", GetAsync)
+            .WithName("GetReturn")
+            .WithSummary("A partner's return for a date, with every revision (the partner, Executives, Coordinators).")
+            .RequireRoles(Roles.Partner, Roles.Executive, Roles.Coordinator);
+    }
+
+    private static async Task<IResult> PutAsync(
+        string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        var now = time.GetUtcNow();
+        var day = ValidDate(date, London.Today(now));
+        if (!caller.ActsFor(odsCode))
+        {
+            return TypedResults.Problem(statusCode: 403, title: "Not your organisation.", detail: $"You submit returns for your own organisation, not {odsCode}.");
+        }
+
+        var (partnerState, _) = await handler.LoadAsync(PartnerWorkflow.Definition, PartnerWorkflow.Definition.StreamId(odsCode), cancellationToken);
+        if (partnerState is not PartnerState.Registered partner)
+        {
+            return TypedResults.Problem(statusCode: 404, title: "No such partner.", detail: $"No partner organisation has ODS code '{odsCode}'.");
+        }
+
+        var framework = frameworks.For(partner.Details.Sector);
+        var (metrics, assessment) = Validate(body, framework);
+        var result = await handler.HandleAsync(
+            ReturnWorkflow.Definition, ReturnWorkflow.Key(day, odsCode),
+            new ReturnCommand.Submit(
+                day, odsCode, partner.Details.Sector, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
+                frameworks.Version, caller.Name, now),
+            new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(ToResponse(result.State, framework, withRevisions: false));
+    }
+
+    private static async Task<IResult> GetAsync(
+        string date, string odsCode, HttpContext http, CommandHandler handler, FrameworkSet frameworks, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        if (caller.IsIn(Roles.Partner) && !caller.IsIn(Roles.Coordinator) && !caller.IsIn(Roles.Executive) && !caller.ActsFor(odsCode))
+        {
+            return TypedResults.Problem(statusCode: 403, title: "Not your organisation.", detail: "Partners see their own returns and the system summary.");
+        }
+
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) || !OdsCode().IsMatch(odsCode))
+        {
+            return NoReturn(date, odsCode);
+        }
+
+        var (state, head) = await handler.LoadAsync(ReturnWorkflow.Definition, ReturnWorkflow.Definition.StreamId(ReturnWorkflow.Key(day, odsCode)), cancellationToken);
+        if (state.Latest is null)
+        {
+            return NoReturn(date, odsCode);
+        }
+
+        http.Response.Headers.ETag = ETags.For(head!.Version);
+        return TypedResults.Ok(ToResponse(state, frameworks.For(state.Sector), withRevisions: true));
+    }
+
+    private static DateOnly ValidDate(string date, DateOnly today)
+    {
+        var v = new Validation();
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            v.Add("date", "Give the date as yyyy-MM-dd.").ThrowIfAny();
+        }
+
+        v.Require(day <= today.AddDays(1), "date", "A return cannot be for a date after tomorrow.")
+            .Require(day >= today.AddDays(-AmendmentWindowDays), "date", $"Returns can be submitted or revised for the last {AmendmentWindowDays} days only.")
+            .ThrowIfAny();
+        return day;
+    }
+
+    /// <summary>Checks every metric against the sector's table (known name, a number, a plausible value) and scores them.</summary>
+    private static (Dictionary<string, decimal> Metrics, Assessment Assessment) Validate(ReturnBody body, Framework? framework)
+    {
+        var v = new Validation()
+            .Require(body.DeclaredLevel is null or (>= 1 and <= 4), "declaredLevel", "OPEL levels are 1 to 4.")
+            .Require(body.Reason is null || body.Reason.Length <= 1000, "reason", "At most 1000 characters.")
+            .Require(body.Comment is null || body.Comment.Length <= 2000, "comment", "At most 2000 characters.");
+        var metrics = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var (name, element) in body.Metrics ?? new Dictionary<string, JsonElement>())
+        {
+            var field = $"metrics.{name}";
+            if (framework?.Find(name) is not { } parameter)
+            {
+                v.Add(field, framework is null
+                    ? "This sector has no OPEL table: declare a level with declaredLevel and a reason instead."
+                    : $"Unknown parameter. Use: {string.Join(", ", framework.Parameters.Select(p => p.Key))}.");
+            }
+            else if (element.ValueKind != JsonValueKind.Number || !element.TryGetDecimal(out var value))
+            {
+                v.Add(field, $"Give a number ({parameter.Unit}).");
+            }
+            else if (value < parameter.Min || value > parameter.Max)
+            {
+                v.Add(field, $"{value} {parameter.Unit} is outside the plausible range {parameter.Min} to {parameter.Max}.");
+            }
+            else
+            {
+                metrics[name] = value;
+            }
+        }
+
+        v.ThrowIfAny();
+        var assessment = framework is null ? new Assessment(null, null, 0, 0, []) : Scoring.Score(framework, metrics);
+        v.Require(assessment.Level is not null || body.DeclaredLevel is not null, framework is null ? "declaredLevel" : "metrics",
+                framework is null
+                    ? "This sector has no OPEL table: declare a level (1 to 4) with a reason."
+                    : $"Report parameters worth at least half the total weight ({framework.TotalWeight}), or declare a level with a reason.")
+            .Require(body.DeclaredLevel is null || body.DeclaredLevel == assessment.Level || !string.IsNullOrWhiteSpace(body.Reason), "reason",
+                "Say why the declared level differs from the computed one.")
+            .ThrowIfAny();
+        return (metrics, assessment);
+    }
+
+    private static ReturnResponse ToResponse(ReturnState state, Framework? framework, bool withRevisions)
+    {
+        var latest = state.Latest!;
+        return new ReturnResponse(
+            state.Date, state.OdsCode, state.Sector, latest.ComputedLevel, latest.EffectiveLevel, latest.Score, latest.Breakdown, latest.Revision,
+            framework?.Illustrative ?? false, withRevisions ? state.Revisions : null);
+    }
+
+    private static ProblemHttpResult NoReturn(string date, string odsCode) =>
+        TypedResults.Problem(statusCode: 404, title: "No such return.", detail: $"No return from '{odsCode}' for '{date}'.");
+
+    [GeneratedRegex(@"^[A-Z0-9]{3,10}\z")]
+    private static partial Regex OdsCode();
+}
