@@ -19,7 +19,7 @@ public class TableEventStoreTests
         head.Version.ShouldBe(1);
         head.PendingSince.ShouldBe(engine.Time.GetUtcNow());
         var events = await engine.Store.ReadEventsAsync("reminder-r1", default);
-        events.Select(e => (e.Version, e.Type, e.ByName)).ShouldBe([(1L, "ReminderSet", "Test User")]);
+        events.Select(e => (e.Version, e.Type, e.ByName, e.ByRole, e.ByOrg)).ShouldBe([(1L, "ReminderSet", "Test User", "Coordinator", "QZZ")]);
         var outbox = await engine.Store.ReadPendingOutboxAsync("reminder-r1", default);
         outbox.Select(o => (o.Id, o.Kind)).ShouldBe([("reminder-r1.0000000001.0", OutboxKinds.Command)]);
     }

@@ -111,9 +111,12 @@ public sealed class AzuriteServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Azurite ends itself when the test process is gone, even if that process was killed
+        // (a ProcessExit handler does not run then): no orphan emulators between runs.
+        start.Environment["WINTEROPS_TEST_PARENT"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var arg in new[]
                  {
-                     script, "--silent", "--skipApiVersionCheck", "--disableTelemetry",
+                     "--require", Watchdog.Value, script, "--silent", "--skipApiVersionCheck", "--disableTelemetry",
                      "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -149,6 +152,16 @@ public sealed class AzuriteServer : IAsyncDisposable
             await Task.Delay(50);
         }
     }
+
+    private static readonly Lazy<string> Watchdog = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"winterops-azurite-watchdog-{Environment.ProcessId}.js");
+        File.WriteAllText(path, """
+            const parent = Number(process.env.WINTEROPS_TEST_PARENT);
+            setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000).unref();
+            """);
+        return path;
+    });
 
     private void Kill()
     {

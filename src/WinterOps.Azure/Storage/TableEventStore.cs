@@ -53,6 +53,8 @@ public sealed class TableEventStore(TableClient table) : IEventStore
             ["ById"] = e.ById,
             ["ByName"] = e.ByName,
             ["CommandId"] = e.CommandId,
+            ["ByRole"] = e.ByRole,
+            ["ByOrg"] = e.ByOrg,
         })));
         actions.AddRange(append.Outbox.Select(o => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(append.StreamId, OutboxKey(append.StreamId, o.Id))
         {
@@ -91,7 +93,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
             events.Add(new StoredEvent(
                 streamId, long.Parse(e.RowKey.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture),
                 e.GetString("Type"), e.GetString("Data"), e.GetDateTimeOffset("At")!.Value,
-                e.GetString("ById"), e.GetString("ByName"), e.GetString("CommandId")));
+                e.GetString("ById"), e.GetString("ByName"), e.GetString("CommandId"), e.GetString("ByRole"), e.GetString("ByOrg")));
         }
 
         return events;

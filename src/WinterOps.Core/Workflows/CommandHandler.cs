@@ -193,7 +193,7 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
             state = workflow.Evolve(state, @event);
             stored.Add(new StoredEvent(
                 streamId, version, workflow.Events.NameOf(@event), workflow.Events.Serialize(@event),
-                context.At, context.By.Id, context.By.Name, context.CommandId));
+                context.At, context.By.Id, context.By.Name, context.CommandId, context.By.Role, context.By.Org));
 
             var index = 0;
             foreach (var reaction in workflow.React(streamId, state, @event))

@@ -35,9 +35,10 @@ public interface IEventStore
 public sealed record StoredHead(
     string StreamId, string Workflow, long Version, string StateType, string State, DateTimeOffset? PendingSince, DateTimeOffset UpdatedAt, string ETag);
 
-/// <summary>One stored event, with who caused it and when.</summary>
+/// <summary>One stored event, with who caused it (id, name, role, organisation) and when.</summary>
 public sealed record StoredEvent(
-    string StreamId, long Version, string Type, string Data, DateTimeOffset At, string ById, string ByName, string CommandId);
+    string StreamId, long Version, string Type, string Data, DateTimeOffset At, string ById, string ByName, string CommandId,
+    string? ByRole = null, string? ByOrg = null);
 
 /// <summary>
 /// One outbox row. <see cref="Id"/> is deterministic (stream, version, index), so every redelivery

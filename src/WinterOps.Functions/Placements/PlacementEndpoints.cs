@@ -40,7 +40,7 @@ public sealed record PlacementView(
     string? PatientRef, string? NhsNumber, int Round, IReadOnlyList<OfferView> Offers, Booking? Booking, bool Escalated,
     DateTimeOffset? RequestedAt, long Version);
 
-public sealed record HistoryItem(long Version, string Type, DateTimeOffset At, string By, JsonElement Data);
+public sealed record HistoryItem(long Version, string Type, DateTimeOffset At, string By, string? ByRole, string? ByOrg, JsonElement Data);
 
 public static partial class PlacementEndpoints
 {
@@ -152,9 +152,11 @@ public static partial class PlacementEndpoints
             if (visible is not null)
             {
                 // Brokers see who acted only for their own home's actions, never a competitor's broker.
-                var by = full || stored.ById == caller.Id || stored.ById.StartsWith("system:", StringComparison.Ordinal) ? stored.ByName : "another organisation";
+                var shown = full || stored.ById == caller.Id || stored.ById.StartsWith("system:", StringComparison.Ordinal)
+                    || (stored.ByOrg is { } org && caller.ActsFor(org));
                 items.Add(new HistoryItem(
-                    stored.Version, stored.Type, stored.At, by,
+                    stored.Version, stored.Type, stored.At, shown ? stored.ByName : "another organisation",
+                    shown ? stored.ByRole : null, shown ? stored.ByOrg : null,
                     JsonSerializer.SerializeToElement(visible, visible.GetType(), ApiJson(http))));
             }
         }

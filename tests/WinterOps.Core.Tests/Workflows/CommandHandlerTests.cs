@@ -36,7 +36,7 @@ public sealed class CommandHandlerTests
         var stored = (await Events()).ShouldHaveSingleItem();
         stored.ShouldBe(new StoredEvent(
             Stream, 1, "TicketOpened", Ticket.Events.Serialize(new TicketEvent.Opened(Key, T0 + TicketWorkflow.Deadline)),
-            T0, "system:tests", "tests", "open-1"));
+            T0, "system:tests", "tests", "open-1", "System", null));
         var head = (await _store.ReadHeadAsync(Stream, CancellationToken.None)).ShouldNotBeNull();
         head.StateType.ShouldBe("OpenTicket");
         head.Version.ShouldBe(1);
