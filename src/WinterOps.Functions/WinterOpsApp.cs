@@ -71,6 +71,7 @@ public static class WinterOpsApp
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();
+        services.AddSingleton<BookingSaga>();
         services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
         services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));

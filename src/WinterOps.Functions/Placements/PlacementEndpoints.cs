@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Azure.Outbox;
-using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
@@ -196,15 +195,10 @@ public static partial class PlacementEndpoints
         return TypedResults.Ok(views.OrderByDescending(v => v.RequestedAt).ToList());
     }
 
-    /// <summary>
-    /// The booking saga: check the offer can be accepted, reserve a bed on the home's stream, then book
-    /// the placement. If the booking is refused and the home can no longer be booked (another home won,
-    /// the placement was cancelled) the reservation is released at once; otherwise, and after a crash
-    /// in between, the placement's reservation check (a timer set by the reservation) settles it.
-    /// </summary>
+    /// <summary>The home's broker accepts: validated and authorised here, booked by the <see cref="BookingSaga"/>.</summary>
     private static async Task<IResult> AcceptAsync(
-        string placementId, string cqcLocationId, AcceptBody body, HttpContext http, CommandHandler handler, TimeProvider time,
-        CancellationToken cancellationToken)
+        string placementId, string cqcLocationId, AcceptBody body, HttpContext http, CommandHandler handler, BookingSaga saga,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var now = time.GetUtcNow();
@@ -226,50 +220,7 @@ public static partial class PlacementEndpoints
         }
 
         var accept = new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now);
-        try
-        {
-            _ = PlacementWorkflow.Decide(accept, state).ToList(); // refuses now, before holding a bed, if the offer is not open
-        }
-        catch (CommandRejectedException rejected)
-        {
-            throw new CommandRejectedException(rejected.Message) { State = Names<PlacementPhase>.Of(state.Phase) };
-        }
-
-        await handler.HandleAsync(
-            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Reserve(placementId, state.Details!.BedType, now),
-            http.CommandContext(now, "reserve"), cancellationToken: cancellationToken);
-        CommandResult<PlacementState> booked;
-        try
-        {
-            booked = await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, http.CommandContext(now), cancellationToken: cancellationToken);
-        }
-        catch (Exception e) when (e is CommandRejectedException or ConcurrencyException)
-        {
-            // Give the bed back only when this home can no longer be booked: while its offer is open,
-            // another accept from the home may be on its way and shares the reservation (the
-            // placement's reservation check releases it later if nothing books).
-            var (after, _) = await LoadAsync(handler, placementId, CancellationToken.None);
-            if (after is not null && after.OpenOffer(cqcLocationId) is null && after.Booking?.CqcLocationId != cqcLocationId)
-            {
-                await handler.HandleAsync(
-                    CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Release(placementId, "The acceptance could not be booked."),
-                    http.CommandContext(now, "release"), cancellationToken: CancellationToken.None);
-            }
-
-            throw;
-        }
-
-        try
-        {
-            await handler.HandleAsync(
-                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.Confirm(placementId), http.CommandContext(now, "confirm"),
-                cancellationToken: CancellationToken.None);
-        }
-        catch (Exception e) when (StorageFailure.IsUnavailable(e) || e is ConcurrencyException)
-        {
-            // The placement is booked: the booking's own reaction confirms the bed shortly.
-        }
-
+        var booked = await saga.AcceptAsync(state, accept, step => http.CommandContext(now, step), cancellationToken);
         http.Response.Headers.ETag = booked.ETag;
         return TypedResults.Ok(View(booked.State, booked.Version, caller));
     }
