@@ -29,7 +29,7 @@ public abstract record ReturnCommand
     /// sector's table and scores them (<see cref="Scoring.Score"/>) before sending this.
     /// </summary>
     public sealed record Submit(
-        DateOnly Date, string OdsCode, Sector Sector, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
+        DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
         int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At) : ReturnCommand;
 }
 
@@ -40,7 +40,7 @@ public abstract record ReturnEvent
     }
 
     /// <summary>A partner submitted its daily return (revision 1) or revised it (2, 3, ...); earlier revisions are kept.</summary>
-    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, ReturnRevision Revision) : ReturnEvent;
+    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision) : ReturnEvent;
 }
 
 /// <summary>A partner's return for one date: every revision, the latest in force.</summary>
@@ -66,7 +66,7 @@ public static class ReturnWorkflow
         ReturnState.Initial,
         Decide,
         Evolve,
-        (_, _, _) => [],
+        React,
         new TypeNames<ReturnCommand>(("SubmitReturn", typeof(ReturnCommand.Submit))),
         new TypeNames<ReturnEvent>(("ReturnSubmitted", typeof(ReturnEvent.Submitted))),
         new TypeNames<ReturnState>(("DailyReturn", typeof(ReturnState))));
@@ -74,7 +74,7 @@ public static class ReturnWorkflow
     public static IEnumerable<ReturnEvent> Decide(ReturnCommand command, ReturnState state) => command switch
     {
         ReturnCommand.Submit c when state.Latest is { } latest && Same(latest, c) => [],
-        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, Revision(c, state.Revisions.Count + 1))],
+        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1))],
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a daily return."),
     };
 
@@ -82,6 +82,17 @@ public static class ReturnWorkflow
     {
         ReturnEvent.Submitted e => new ReturnState(e.Date, e.OdsCode, e.Sector, [.. state.Revisions, e.Revision]),
         _ => state,
+    };
+
+    /// <summary>Every revision is recorded on the day's round (through the queue), which re-assesses after the deadline.</summary>
+    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event) => @event switch
+    {
+        ReturnEvent.Submitted e =>
+        [
+            new Reaction.Send(RoundWorkflow.Name, RoundWorkflow.Key(e.Date), new RoundCommand.RecordReturn(
+                e.OdsCode, e.Sector, e.SizeWeight, e.Revision.EffectiveLevel, e.Revision.Revision, e.Revision.At)),
+        ],
+        _ => [],
     };
 
     private static ReturnRevision Revision(ReturnCommand.Submit c, int revision)

@@ -35,6 +35,8 @@ public static class TriggerFunctions
             await services.GetRequiredService<QueuedCommandRunner>().RunAsync(Read<QueuedCommand>(data), ct)),
         new("OutboxSweeper", new TriggerBinding.Timer("timer", "0 */1 * * * *"), async (services, _, ct) =>
             await services.GetRequiredService<OutboxSweeper>().SweepAsync(ct)),
+        new("DailyTick", new TriggerBinding.Timer("timer", "0 */5 * * * *"), async (services, _, ct) =>
+            await services.GetRequiredService<Opel.RoundOpener>().TickAsync(ct)),
     ];
 
     /// <summary>

@@ -61,7 +61,7 @@ public static partial class ReturnEndpoints
         var result = await handler.HandleAsync(
             ReturnWorkflow.Definition, ReturnWorkflow.Key(day, odsCode),
             new ReturnCommand.Submit(
-                day, odsCode, partner.Details.Sector, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
+                day, odsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
                 frameworks.Version, caller.Name, now),
             new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
