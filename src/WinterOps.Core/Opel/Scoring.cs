@@ -92,8 +92,9 @@ public static class Scoring
             return new SystemAssessment(null, null, pillars);
         }
 
+        // Banded from the exact score; pillar and system scores are rounded for people only.
         var score = pillars.Sum(p => p.Score * p.Weight) / pillars.Sum(p => p.Weight);
-        return new SystemAssessment((int)Math.Floor(score + 0.5m), decimal.Round(score, 2), pillars);
+        return new SystemAssessment((int)Math.Floor(score + 0.5m), decimal.Round(score, 2), pillars.Select(p => p with { Score = decimal.Round(p.Score, 2) }).ToList());
     }
 
     /// <summary>The default pillar weights of DOMAIN.md: acute 0.4, community 0.2, mental health 0.2, NHS 111 0.1, ambulance 0.1.</summary>

@@ -25,10 +25,13 @@ public sealed partial class RoundOpener(
     CommandHandler handler, IEventStore store, FrameworkSet frameworks, RoundOptions options, TimeProvider time, ILogger<RoundOpener> logger)
 {
     /// <summary>Opens today's round when due; returns the date opened, or null when nothing was due.</summary>
-    public async Task<DateOnly?> TickAsync(CancellationToken cancellationToken)
+    public Task<DateOnly?> TickAsync(CancellationToken cancellationToken) => OpenTodayAsync(force: false, cancellationToken);
+
+    /// <summary>Opens today's round if it is not open; before the opening time only when <paramref name="force"/> (the demo).</summary>
+    public async Task<DateOnly?> OpenTodayAsync(bool force, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (London.TimeOfDay(now) < options.OpensAt)
+        if (!force && London.TimeOfDay(now) < options.OpensAt)
         {
             return null;
         }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Functions.Auth;
+using WinterOps.Functions.Demo;
 using WinterOps.Functions.Http;
 
 namespace WinterOps.Functions.Operations;
@@ -34,6 +35,8 @@ public static class OperationsEndpoints
 
         if (environment.IsDevelopment())
         {
+            app.MapDemoMorning();
+
             app.MapPost("/api/dev/token", DevToken)
                 .WithName("DevToken")
                 .WithTags("Development")

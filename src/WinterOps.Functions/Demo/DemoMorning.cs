@@ -1,0 +1,88 @@
+using WinterOps.Core;
+using WinterOps.Core.Opel;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Opel;
+
+namespace WinterOps.Functions.Demo;
+
+/// <summary>
+/// Development only: a simulated morning, so a new user sees a round and a system level within a
+/// minute. Opens today's round, has every demo partner but one report (one acute trust at OPEL 4),
+/// and assesses at once, through the same workflows as the API and the timers.
+/// </summary>
+public static class DemoMorning
+{
+    /// <summary>The partner that "forgets" its return, and the trust under the most pressure.</summary>
+    public const string Missing = "LZ4";
+    public const string UnderPressure = "RZ2";
+
+    public static void MapDemoMorning(this IEndpointRouteBuilder app) =>
+        app.MapPost("/api/dev/simulate-morning", SimulateAsync)
+            .WithName("SimulateMorning")
+            .WithTags("Development")
+            .WithSummary("Development only: open today's round, submit the demo partners' returns (one at OPEL 4, one missing) and assess it.")
+            .RequireRoles(Roles.Coordinator);
+
+    private static async Task<IResult> SimulateAsync(
+        RoundOpener opener, CommandHandler handler, FrameworkSet frameworks, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var today = (await opener.OpenTodayAsync(force: true, cancellationToken))!.Value;
+        var now = time.GetUtcNow();
+        var actor = Actor.System("demo-morning");
+        await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
+        {
+            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is not PartnerState.Registered { Details.ExpectedDaily: true } partner
+                || partner.OdsCode == Missing)
+            {
+                continue;
+            }
+
+            var framework = frameworks.For(partner.Details.Sector);
+            var metrics = framework is null ? new Dictionary<string, decimal>() : Metrics(framework, partner.OdsCode == UnderPressure ? 4 : 2);
+            var assessment = framework is null ? new Assessment(null, null, 0, 0, []) : Scoring.Score(framework, metrics);
+            var declared = assessment.Level is null ? 2 : (int?)null;
+            var context = new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now);
+            var submitted = await handler.HandleAsync(
+                ReturnWorkflow.Definition, ReturnWorkflow.Key(today, partner.OdsCode),
+                new ReturnCommand.Submit(
+                    today, partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, declared,
+                    declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now),
+                context, cancellationToken: cancellationToken);
+            var latest = submitted.State.Latest!;
+
+            // Recorded now as well as through the queue (the queued copy is then a no-op), so the round can be assessed at once.
+            await handler.HandleAsync(
+                RoundWorkflow.Definition, RoundWorkflow.Key(today),
+                new RoundCommand.RecordReturn(partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, latest.EffectiveLevel, latest.Revision, now),
+                context with { CommandId = context.CommandId + "-record" }, cancellationToken: cancellationToken);
+        }
+
+        var round = await handler.HandleAsync(
+            RoundWorkflow.Definition, RoundWorkflow.Key(today), new RoundCommand.Assess(now),
+            new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-assess", actor, now), cancellationToken: cancellationToken);
+        var s = round.State;
+        return TypedResults.Ok(new
+        {
+            date = today,
+            status = s.Phase,
+            expected = s.Expected.Count,
+            received = s.Returns.Count,
+            missing = s.Missing,
+            systemLevel = s.Assessment?.SystemLevel,
+            systemScore = s.Assessment?.SystemScore,
+            link = $"/api/returns/{RoundWorkflow.Key(today)}",
+        });
+    }
+
+    /// <summary>Metrics that put every parameter at <paramref name="level"/> (just past its threshold).</summary>
+    private static Dictionary<string, decimal> Metrics(Framework framework, int level) => framework.Parameters.ToDictionary(
+        p => p.Key,
+        p =>
+        {
+            var threshold = level switch { 4 => p.Level4, 3 => p.Level3, _ => p.Level2 };
+            var value = p.WorseWhen == Direction.HigherIsWorse ? threshold : threshold - ((p.Max - p.Min) / 1000m);
+            return Math.Clamp(value, p.Min, p.Max);
+        });
+}
