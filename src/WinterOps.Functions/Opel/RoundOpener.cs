@@ -24,7 +24,7 @@ public sealed class RoundOptions
 public sealed partial class RoundOpener(
     CommandHandler handler, IEventStore store, FrameworkSet frameworks, RoundOptions options, TimeProvider time, ILogger<RoundOpener> logger)
 {
-    /// <summary>Opens today's round when due; returns the date opened, or null when nothing was due.</summary>
+    /// <summary>Opens today's round when due; returns today's date once the round is due (opened now or before), else null.</summary>
     public Task<DateOnly?> TickAsync(CancellationToken cancellationToken) => OpenTodayAsync(force: false, cancellationToken);
 
     /// <summary>Opens today's round if it is not open; before the opening time only when <paramref name="force"/> (the demo).</summary>
@@ -41,7 +41,7 @@ public sealed partial class RoundOpener(
         var (state, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today)), cancellationToken);
         if (state.Phase != RoundPhase.NotOpen)
         {
-            return null;
+            return today; // already open: nothing to do
         }
 
         var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-1))), cancellationToken);
