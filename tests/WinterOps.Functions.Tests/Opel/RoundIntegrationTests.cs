@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using WinterOps.Core;
+using WinterOps.Core.Opel;
+using WinterOps.Functions.Tests.Placements;
+
+namespace WinterOps.Functions.Tests.Opel;
+
+/// <summary>The daily round end to end on Azurite: returns through the command queue, the deadline timer, late returns.</summary>
+public sealed class RoundIntegrationTests
+{
+    private const int Partners = 200;
+
+    // Opening a round writes one notification per expected partner in one table transaction (at most
+    // 100 rows), so more than ~95 expected partners cannot be opened yet (reported as a src bug);
+    // 90 are expected daily, the other 110 report anyway and count in the assessment.
+    private const int ExpectedDaily = 90;
+
+    private static int Received(JsonElement round) => round.GetProperty("received").GetInt32();
+
+    [Fact]
+    public async Task TwoHundredPartners_ReportAtOnce_NoReturnIsLost_AndTheDeadlineAssessesOnce()
+    {
+        await using var round = await OpelRound.StartAsync(localTriggers: true);
+        var numbers = Enumerable.Range(1, Partners).ToList();
+        await round.RegisterAsync(numbers, n => OpelRound.PartnerBody(n, expectedDaily: n <= ExpectedDaily));
+        var clients = await Task.WhenAll(numbers.Select(n => round.App.ClientAsAsync("Partner", OpelRound.Ods(n), $"Reporter {n} (test)")));
+        var day = London.Today(round.Clock.UtcNow);
+        round.SetLondon(day, 8, 0);
+        (await round.TickAsync()).ShouldBe(day);
+        (await round.RoundAsync(day)).GetProperty("expected").GetInt32().ShouldBe(ExpectedDaily);
+        round.SetLondon(day, 9, 15);
+
+        using var gate = new SemaphoreSlim(32);
+        var statuses = await Task.WhenAll(numbers.Select(async n =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                return (await clients[n - 1].PutAsJsonAsync($"/api/returns/{OpelRound.Iso(day)}/{OpelRound.Ods(n)}", OpelRound.Return())).StatusCode;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        statuses.ShouldAllBe(s => s == HttpStatusCode.OK);
+
+        var collected = await Brokerage.EventuallyAsync(() => round.RoundAsync(day), r => Received(r) == Partners, "200 returns on the round", TimeSpan.FromSeconds(45));
+        collected.GetProperty("missing").GetArrayLength().ShouldBe(0);
+        collected.GetProperty("status").GetString().ShouldBe("collecting");
+
+        round.SetLondon(day, 11, 0);
+        var deadline = London.At(day, new TimeOnly(11, 0));
+        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-{OpelRound.Iso(day)}", deadline);
+        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-again-{OpelRound.Iso(day)}", deadline); // redelivered
+
+        var assessed = await round.RoundAsync(day);
+        assessed.GetProperty("status").GetString().ShouldBe("assessed");
+        assessed.GetProperty("systemLevel").GetInt32().ShouldBe(1);
+        assessed.GetProperty("received").GetInt32().ShouldBe(Partners);
+        assessed.GetProperty("partners").EnumerateArray().Count(p => !p.GetProperty("missing").GetBoolean()).ShouldBe(Partners);
+        var events = await round.RoundEventsAsync(day);
+        events.Count(e => e == "RoundAssessed").ShouldBe(1);
+        events.Count(e => e == "RoundReturnRecorded").ShouldBe(Partners);
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task LateReturn_RaisingAPartnerToOpel4_Reassesses_OncePerRevision()
+    {
+        await using var round = await OpelRound.StartAsync(localTriggers: true);
+        await round.RegisterAsync([1], n => OpelRound.PartnerBody(n, sizeWeight: 600));
+        await round.RegisterAsync([2, 3]);
+        using var big = await round.App.ClientAsAsync("Partner", OpelRound.Ods(1), "Big Reporter (test)");
+        using var small = await round.App.ClientAsAsync("Partner", OpelRound.Ods(2), "Small Reporter (test)");
+        var day = London.Today(round.Clock.UtcNow);
+        var date = OpelRound.Iso(day);
+        round.SetLondon(day, 8, 0);
+        (await round.TickAsync()).ShouldBe(day);
+        round.SetLondon(day, 9, 0);
+        (await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return())).EnsureSuccessStatusCode();
+        (await small.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(2)}", OpelRound.Return())).EnsureSuccessStatusCode();
+        await Brokerage.EventuallyAsync(() => round.RoundAsync(day), r => Received(r) == 2, "two returns on the round", TimeSpan.FromSeconds(30));
+        round.SetLondon(day, 11, 0);
+        var deadline = London.At(day, new TimeOnly(11, 0));
+        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-{date}", deadline);
+        var atDeadline = await round.RoundAsync(day);
+        atDeadline.GetProperty("systemLevel").GetInt32().ShouldBe(1); // Z0003 missing with nothing to carry
+
+        round.SetLondon(day, 14, 0);
+        var opel4 = await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 4));
+        opel4.StatusCode.ShouldBe(HttpStatusCode.OK, await opel4.Content.ReadAsStringAsync());
+
+        // (600 x 4 + 100 x 1) / 700 = 3.57 -> OPEL 4
+        var reassessed = await Brokerage.EventuallyAsync(
+            () => round.RoundAsync(day), r => r.GetProperty("systemLevel").GetInt32() != 1, "the re-assessment", TimeSpan.FromSeconds(30));
+        reassessed.GetProperty("systemLevel").GetInt32().ShouldBe(4);
+        reassessed.GetProperty("partners").EnumerateArray().Single(p => p.GetProperty("odsCode").GetString() == OpelRound.Ods(1))
+            .GetProperty("effectiveLevel").GetInt32().ShouldBe(4);
+
+        // The same revision delivered again (at-least-once queues) changes nothing.
+        var revisedAt = round.Clock.UtcNow;
+        await round.RunRoundCommandAsync(
+            day, new RoundCommand.RecordReturn(OpelRound.Ods(1), Core.Partners.Sector.Acute, 600, 4, 2, revisedAt), "test-redelivered-revision");
+        (await round.RoundEventsAsync(day)).Count(e => e == "RoundAssessed").ShouldBe(2);
+
+        // A second revision re-assesses once more; the same return again is not a revision.
+        round.SetLondon(day, 16, 0);
+        (await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 2))).EnsureSuccessStatusCode();
+        (await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 2))).EnsureSuccessStatusCode();
+        var lowered = await Brokerage.EventuallyAsync(
+            () => round.RoundAsync(day), r => r.GetProperty("systemLevel").GetInt32() != 4, "the second re-assessment", TimeSpan.FromSeconds(30));
+        lowered.GetProperty("systemLevel").GetInt32().ShouldBe(2); // (600 x 2 + 100) / 700 = 1.86
+        await Task.Delay(TimeSpan.FromSeconds(1)); // room for a stray duplicate to show up
+        (await round.RoundEventsAsync(day)).Count(e => e == "RoundAssessed").ShouldBe(3);
+    }
+}
