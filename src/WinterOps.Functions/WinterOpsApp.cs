@@ -63,12 +63,13 @@ public static class WinterOpsApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition]));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
         var placements = builder.Configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
         services.AddSingleton(OpelEndpoints.LoadFrameworks(builder.Configuration));
         services.AddSingleton(builder.Configuration.GetSection("Opel").Get<RoundOptions>() ?? new RoundOptions());
+        services.AddSingleton(builder.Configuration.GetSection("Escalations").Get<EscalationOptions>() ?? new EscalationOptions());
         services.AddSingleton<RoundOpener>();
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
@@ -110,6 +111,7 @@ public static class WinterOpsApp
         app.MapOpelEndpoints();
         app.MapReturnEndpoints();
         app.MapRoundEndpoints();
+        app.MapEscalationEndpoints();
         app.MapTriggerFunctions();
         return app;
     }

@@ -16,20 +16,25 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
 {
     public string Name => "inbox";
 
-    public async Task DeliverAsync(string outboxId, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken) =>
-        await table.UpsertEntityAsync(
-            new TableEntity(notification.To.ToString(), RowKey(createdAt, outboxId))
-            {
-                ["Id"] = outboxId,
-                ["Type"] = notification.Type,
-                ["Title"] = notification.Title,
-                ["Subject"] = notification.Subject,
-                ["Data"] = JsonSerializer.Serialize(notification.Data, WorkflowJson.Options),
-                ["Link"] = notification.Link,
-                ["CreatedAt"] = createdAt,
-            },
-            TableUpdateMode.Replace,
-            cancellationToken);
+    public async Task DeliverAsync(string outboxId, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        foreach (var recipient in notification.Recipients.Distinct())
+        {
+            await table.UpsertEntityAsync(
+                new TableEntity(recipient.ToString(), RowKey(createdAt, outboxId))
+                {
+                    ["Id"] = outboxId,
+                    ["Type"] = notification.Type,
+                    ["Title"] = notification.Title,
+                    ["Subject"] = notification.Subject,
+                    ["Data"] = JsonSerializer.Serialize(notification.Data, WorkflowJson.Options),
+                    ["Link"] = notification.Link,
+                    ["CreatedAt"] = createdAt,
+                },
+                TableUpdateMode.Replace,
+                cancellationToken);
+        }
+    }
 
     /// <summary>The newest items for any of <paramref name="recipients"/>, created after <paramref name="since"/>.</summary>
     public async Task<IReadOnlyList<InboxItem>> ReadAsync(

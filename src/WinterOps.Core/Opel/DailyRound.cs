@@ -16,8 +16,16 @@ public enum RoundPhase
     Assessed,
 }
 
-/// <summary>A partner expected to report today, and its level carried forward from its last return.</summary>
-public sealed record ExpectedPartner(string OdsCode, Sector Sector, decimal SizeWeight, int? CarriedLevel);
+/// <summary>A partner expected to report today, its level carried forward from its last return, and its on-call ladder.</summary>
+public sealed record ExpectedPartner(string OdsCode, Sector Sector, decimal SizeWeight, int? CarriedLevel, IReadOnlyList<OnCallContact>? Contacts = null);
+
+/// <summary>
+/// How the round escalates (rules 1-4 of DOMAIN.md): the ICS on-call ladder, the acknowledgement
+/// window, the rules in force, and the system levels of the previous days (newest first) for the
+/// rise and sustained-pressure rules.
+/// </summary>
+public sealed record EscalationPolicy(
+    IReadOnlyList<OnCallContact> SystemLadder, TimeSpan AcknowledgeWithin, IReadOnlyList<EscalationRule> Rules, IReadOnlyList<int?> PreviousSystemLevels);
 
 /// <summary>A partner's level in an assessment; <see cref="Missing"/> when carried forward for want of a return.</summary>
 public sealed record PartnerAssessment(string OdsCode, Sector Sector, int? EffectiveLevel, bool Missing);
@@ -37,7 +45,8 @@ public abstract record RoundCommand
 
     /// <summary>Open the day's round (the daily tick at or after 08:00 London): ask every expected partner.</summary>
     public sealed record Open(
-        DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At)
+        DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
+        EscalationPolicy? Escalations = null)
         : RoundCommand;
 
     /// <summary>A partner's return (or revision) was recorded on its own stream.</summary>
@@ -57,7 +66,9 @@ public abstract record RoundEvent
     }
 
     /// <summary>The day's round opened: these partners are expected, with these times.</summary>
-    public sealed record Opened(DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At)
+    public sealed record Opened(
+        DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
+        EscalationPolicy? Escalations = null)
         : RoundEvent;
 
     /// <summary>A partner's effective level for the day (its latest revision).</summary>
@@ -84,7 +95,8 @@ public sealed record RoundState(
     IReadOnlyDictionary<Sector, decimal> PillarWeights,
     RoundSchedule? Schedule,
     bool Reminded,
-    RoundEvent.Assessed? Assessment)
+    RoundEvent.Assessed? Assessment,
+    EscalationPolicy? Escalations = null)
 {
     public static RoundState Initial { get; } = new(default, RoundPhase.NotOpen, [], new Dictionary<string, RoundEvent.ReturnRecorded>(), new Dictionary<Sector, decimal>(), null, false, null);
 
@@ -123,7 +135,7 @@ public static class RoundWorkflow
 
     public static IEnumerable<RoundEvent> Decide(RoundCommand command, RoundState state) => (command, state.Phase) switch
     {
-        (RoundCommand.Open c, RoundPhase.NotOpen) => [new RoundEvent.Opened(c.Date, c.Expected, c.PillarWeights, c.Schedule, c.At)],
+        (RoundCommand.Open c, RoundPhase.NotOpen) => [new RoundEvent.Opened(c.Date, c.Expected, c.PillarWeights, c.Schedule, c.At, c.Escalations)],
         (RoundCommand.Open, _) => [],
 
         (RoundCommand.RecordReturn c, _) when state.Returns.TryGetValue(c.OdsCode, out var known) && known.Revision >= c.Revision => [],
@@ -142,7 +154,10 @@ public static class RoundWorkflow
 
     public static RoundState Evolve(RoundState state, RoundEvent @event) => @event switch
     {
-        RoundEvent.Opened e => state with { Date = e.Date, Phase = RoundPhase.Collecting, Expected = e.Expected, PillarWeights = e.PillarWeights, Schedule = e.Schedule },
+        RoundEvent.Opened e => state with
+        {
+            Date = e.Date, Phase = RoundPhase.Collecting, Expected = e.Expected, PillarWeights = e.PillarWeights, Schedule = e.Schedule, Escalations = e.Escalations,
+        },
         RoundEvent.ReturnRecorded e => state with { Returns = new Dictionary<string, RoundEvent.ReturnRecorded>(state.Returns) { [e.OdsCode] = e } },
         RoundEvent.Reminded => state with { Reminded = true },
         RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e },
@@ -155,33 +170,42 @@ public static class RoundWorkflow
         switch (@event)
         {
             case RoundEvent.Opened e:
-                foreach (var partner in e.Expected)
+                if (ToPartners("OpelReturnRequested", e.Expected.Select(p => p.OdsCode), $"Daily OPEL return for {date} is open", state,
+                        ("deadline", e.Schedule.DeadlineAt.ToString("O", CultureInfo.InvariantCulture))) is { } requested)
                 {
-                    yield return Notify("OpelReturnRequested", Recipient.Org(partner.OdsCode), $"Daily OPEL return for {date} is open", state,
-                        ("deadline", e.Schedule.DeadlineAt.ToString("O", CultureInfo.InvariantCulture)));
+                    yield return requested;
                 }
 
                 yield return new Reaction.Send(Name, date, new RoundCommand.Remind(e.Schedule.ReminderAt), e.Schedule.ReminderAt);
                 yield return new Reaction.Send(Name, date, new RoundCommand.Assess(e.Schedule.DeadlineAt), e.Schedule.DeadlineAt);
                 break;
+            case RoundEvent.ReturnRecorded e when e.EffectiveLevel == 4 && Escalating(state, EscalationRule.PartnerAtOpel4) is { } policy:
+                var ladder = state.Expected.FirstOrDefault(p => p.OdsCode == e.OdsCode)?.Contacts is { Count: > 0 } own ? own : policy.SystemLadder;
+                yield return Raise(state, policy, EscalationRule.PartnerAtOpel4, e.OdsCode, $"{e.OdsCode} is at OPEL 4 ({date})", ladder, e.At, ("odsCode", e.OdsCode));
+                break;
             case RoundEvent.Reminded e:
-                foreach (var ods in e.Missing)
+                if (ToPartners("OpelReturnReminder", e.Missing, $"Reminder: your OPEL return for {date} is due by 11:00", state) is { } reminder)
                 {
-                    yield return Notify("OpelReturnReminder", Recipient.Org(ods), $"Reminder: your OPEL return for {date} is due by 11:00", state);
+                    yield return reminder;
                 }
 
                 break;
             case RoundEvent.Assessed e:
-                yield return Notify(
+                yield return new Reaction.Notify(Note(
                     "OpelRoundAssessed", Recipient.Role("Coordinator"),
                     $"{(e.Reassessment ? "Re-assessed" : "Assessed")} {date}: system OPEL {e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, {e.Missing.Count} missing",
-                    state, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", e.Missing.Count.ToString(CultureInfo.InvariantCulture)));
+                    state, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", e.Missing.Count.ToString(CultureInfo.InvariantCulture))));
                 if (!e.Reassessment)
                 {
-                    foreach (var ods in e.Missing)
+                    if (ToPartners("OpelReturnMissing", e.Missing, $"No OPEL return for {date} by the deadline: your last level is carried forward", state) is { } missing)
                     {
-                        yield return Notify("OpelReturnMissing", Recipient.Org(ods), $"No OPEL return for {date} by the deadline: your last level is carried forward", state);
+                        yield return missing;
                     }
+                }
+
+                foreach (var reaction in Escalations(state, e))
+                {
+                    yield return reaction;
                 }
 
                 break;
@@ -211,9 +235,56 @@ public static class RoundWorkflow
         return new RoundEvent.Assessed(partners, state.Missing, system.Level, system.Score, system.Pillars, reassessment, at);
     }
 
+    /// <summary>Rules 1, 3 and 4 at every assessment; rule 1 resolves when the system level falls below 3 again.</summary>
+    private static IEnumerable<Reaction> Escalations(RoundState state, RoundEvent.Assessed e)
+    {
+        if (state.Escalations is not { } policy || e.SystemLevel is not { } level)
+        {
+            yield break;
+        }
+
+        var date = Key(state.Date);
+        var previous = policy.PreviousSystemLevels;
+        if (policy.Rules.Contains(EscalationRule.SystemLevel))
+        {
+            yield return level >= 3
+                ? Raise(state, policy, EscalationRule.SystemLevel, "system", $"The system is at OPEL {level} ({date})", policy.SystemLadder, e.At, ("systemLevel", $"{level}"))
+                : new Reaction.Send(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, EscalationRule.SystemLevel, "system"),
+                    new EscalationCommand.Resolve($"The system level fell to OPEL {level}.", e.At));
+        }
+
+        if (policy.Rules.Contains(EscalationRule.SystemLevelRose) && previous.Count > 0 && previous[0] is { } yesterday && level >= yesterday + 1)
+        {
+            yield return Raise(state, policy, EscalationRule.SystemLevelRose, "system", $"The system level rose from OPEL {yesterday} to {level} ({date})",
+                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("previousLevel", $"{yesterday}"));
+        }
+
+        if (policy.Rules.Contains(EscalationRule.SustainedPressure) && level >= 3 && previous.Count >= 2 && previous.Take(2).All(p => p >= 3))
+        {
+            yield return Raise(state, policy, EscalationRule.SustainedPressure, "system", $"The system has been at OPEL 3 or above for 3 days ({date})",
+                policy.SystemLadder, e.At, ("systemLevel", $"{level}"));
+        }
+    }
+
+    private static EscalationPolicy? Escalating(RoundState state, EscalationRule rule) =>
+        state.Escalations is { } policy && policy.Rules.Contains(rule) ? policy : null;
+
+    private static Reaction.Send Raise(
+        RoundState state, EscalationPolicy policy, EscalationRule rule, string subject, string summary, IReadOnlyList<OnCallContact> ladder, DateTimeOffset at,
+        params (string Key, string Value)[] details) =>
+        new(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, rule, subject), new EscalationCommand.Raise(
+            rule, state.Date, subject, summary, details.ToDictionary(d => d.Key, d => d.Value), ladder, policy.AcknowledgeWithin, at));
+
     private static RoundEvent.ReturnRecorded Recorded(RoundCommand.RecordReturn c) => new(c.OdsCode, c.Sector, c.SizeWeight, c.EffectiveLevel, c.Revision, c.At);
 
-    private static Reaction.Notify Notify(string type, Recipient to, string title, RoundState state, params (string Key, string Value)[] data)
+    /// <summary>One notice (one outbox row) for many partners, however many; null when there are none.</summary>
+    private static Reaction.Notify? ToPartners(string type, IEnumerable<string> odsCodes, string title, RoundState state, params (string Key, string Value)[] data)
+    {
+        var recipients = odsCodes.Select(Recipient.Org).ToList();
+        return recipients.Count == 0 ? null : new Reaction.Notify(Note(type, recipients[0], title, state, data) with { AlsoTo = recipients.Skip(1).ToList() });
+    }
+
+    private static Notification Note(string type, Recipient to, string title, RoundState state, params (string Key, string Value)[] data)
     {
         var values = new Dictionary<string, string> { ["date"] = Key(state.Date) };
         foreach (var (key, value) in data)
@@ -221,6 +292,6 @@ public static class RoundWorkflow
             values[key] = value;
         }
 
-        return new Reaction.Notify(new Notification(type, to, title, $"{Name}-{Key(state.Date)}", values, $"/api/returns/{Key(state.Date)}"));
+        return new Notification(type, to, title, $"{Name}-{Key(state.Date)}", values, $"/api/returns/{Key(state.Date)}");
     }
 }

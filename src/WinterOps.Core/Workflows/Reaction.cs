@@ -39,7 +39,8 @@ public enum RecipientKind
 
 /// <summary>
 /// A notification intent: data, not a message. It carries ids, codes, dates and links only, never
-/// patient-identifiable or free-text clinical data.
+/// patient-identifiable or free-text clinical data. <see cref="AlsoTo"/> sends the same notice to many
+/// recipients from one outbox row (a round's hundreds of partners fit in one transaction).
 /// </summary>
 public sealed record Notification(
     string Type,
@@ -47,4 +48,8 @@ public sealed record Notification(
     string Title,
     string Subject,
     IReadOnlyDictionary<string, string> Data,
-    string? Link = null);
+    string? Link = null,
+    IReadOnlyList<Recipient>? AlsoTo = null)
+{
+    public IEnumerable<Recipient> Recipients => AlsoTo is null ? [To] : [To, .. AlsoTo];
+}

@@ -15,6 +15,18 @@ public sealed class RoundOptions
     public TimeOnly DeadlineAt { get; set; } = new(11, 0);
 }
 
+/// <summary>Escalation settings (section <c>Escalations</c>), with the defaults of DOMAIN.md.</summary>
+public sealed class EscalationOptions
+{
+    /// <summary>The partner (ODS code) whose contacts, in on-call order, are the ICS executive ladder, e.g. the ICB.</summary>
+    public string? SystemOrg { get; set; }
+
+    public TimeSpan AcknowledgeWithin { get; set; } = TimeSpan.FromMinutes(30);
+
+    public List<EscalationRule> Rules { get; set; } =
+        [EscalationRule.SystemLevel, EscalationRule.PartnerAtOpel4, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure];
+}
+
 /// <summary>
 /// The daily tick (a timer function, every 5 minutes in UTC): once London time is past the opening
 /// time, opens today's round if it is not open, with every partner expected daily and their last
@@ -22,7 +34,8 @@ public sealed class RoundOptions
 /// and correct on the days the clocks change because it compares London wall-clock time.
 /// </summary>
 public sealed partial class RoundOpener(
-    CommandHandler handler, IEventStore store, FrameworkSet frameworks, RoundOptions options, TimeProvider time, ILogger<RoundOpener> logger)
+    CommandHandler handler, IEventStore store, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations, TimeProvider time,
+    ILogger<RoundOpener> logger)
 {
     /// <summary>Opens today's round when due; returns today's date once the round is due (opened now or before), else null.</summary>
     public Task<DateOnly?> TickAsync(CancellationToken cancellationToken) => OpenTodayAsync(force: false, cancellationToken);
@@ -45,19 +58,40 @@ public sealed partial class RoundOpener(
         }
 
         var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-1))), cancellationToken);
+        var (dayBefore, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-2))), cancellationToken);
         var carried = yesterday.Assessment?.Partners.ToDictionary(p => p.OdsCode, p => p.EffectiveLevel) ?? [];
         var expected = new List<ExpectedPartner>();
+        List<OnCallContact> systemLadder = [];
         await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
         {
-            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is PartnerState.Registered { Details.ExpectedDaily: true } p)
+            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is not PartnerState.Registered p)
             {
-                expected.Add(new ExpectedPartner(p.OdsCode, p.Details.Sector, p.Details.SizeWeight, carried.GetValueOrDefault(p.OdsCode)));
+                continue;
+            }
+
+            var ladder = p.Details.Contacts.OrderBy(c => c.OnCallOrder).Select(c => new OnCallContact(c.Name, c.EntraUserId, p.OdsCode)).ToList();
+            if (p.OdsCode == escalations.SystemOrg)
+            {
+                systemLadder = ladder;
+            }
+
+            if (p.Details.ExpectedDaily)
+            {
+                expected.Add(new ExpectedPartner(p.OdsCode, p.Details.Sector, p.Details.SizeWeight, carried.GetValueOrDefault(p.OdsCode), ladder));
             }
         }
 
+        // Without a configured ladder the alerts still reach every Executive through the inbox.
+        if (systemLadder.Count == 0)
+        {
+            systemLadder = [new OnCallContact("On-call executive", null, escalations.SystemOrg ?? "")];
+        }
+
+        var policy = new EscalationPolicy(
+            systemLadder, escalations.AcknowledgeWithin, escalations.Rules, [yesterday.Assessment?.SystemLevel, dayBefore.Assessment?.SystemLevel]);
         var result = await handler.HandleAsync(
             round, RoundWorkflow.Key(today),
-            new RoundCommand.Open(today, expected, frameworks.PillarWeights, RoundSchedule.For(today, options.ReminderAt, options.DeadlineAt), now),
+            new RoundCommand.Open(today, expected, frameworks.PillarWeights, RoundSchedule.For(today, options.ReminderAt, options.DeadlineAt), now, policy),
             new CommandContext($"open-round-{RoundWorkflow.Key(today)}", Actor.System("daily-tick"), now), cancellationToken: cancellationToken);
         if (result.NewEvents.Count > 0)
         {

@@ -1,0 +1,116 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Core.Opel;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
+
+namespace WinterOps.Functions.Opel;
+
+public sealed record AcknowledgeBody(string? Note);
+
+public sealed record ResolveBody(string? Reason);
+
+public sealed record EscalationView(
+    string EscalationId, EscalationStatus Status, EscalationRule Rule, DateOnly Date, string Subject, string Summary,
+    IReadOnlyDictionary<string, string> Details, IReadOnlyList<Alert> Alerts, EscalationEvent.Acknowledged? Acknowledgement,
+    EscalationEvent.Resolved? Resolution, long Version);
+
+public static partial class EscalationEndpoints
+{
+    public static void MapEscalationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var escalations = app.MapGroup("/api/escalations").WithTags("Escalations");
+
+        escalations.MapGet("", ListAsync).WithName("ListEscalations")
+            .WithSummary("Escalations, newest first; ?status=open for those alerted or acknowledged but not resolved (Executives, Coordinators).")
+            .RequireRoles(Roles.Executive, Roles.Coordinator);
+        escalations.MapGet("/{escalationId}", GetAsync).WithName("GetEscalation")
+            .WithSummary("An escalation with its alert history (Executives, Coordinators).")
+            .RequireRoles(Roles.Executive, Roles.Coordinator);
+        escalations.MapPost("/{escalationId}/acknowledge", AcknowledgeAsync).WithName("AcknowledgeEscalation")
+            .WithSummary("Acknowledge an escalation: the on-call ladder stops (Executive).")
+            .RequireRoles(Roles.Executive);
+        escalations.MapPost("/{escalationId}/resolve", ResolveAsync).WithName("ResolveEscalation")
+            .WithSummary("Close an escalation with a reason (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+    }
+
+    private static async Task<IResult> ListAsync(string? status, IEventStore store, CancellationToken cancellationToken)
+    {
+        new Validation().Require(status is null or "open", "status", "Use status=open, or leave it out for all.").ThrowIfAny();
+        var views = new List<EscalationView>();
+        await foreach (var head in store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken))
+        {
+            var state = EscalationWorkflow.Definition.States.Deserialize(head.StateType, head.State);
+            if (state.Raised is not null && (status is null || state.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged))
+            {
+                views.Add(View(head.StreamId[(EscalationWorkflow.Name.Length + 1)..], state, head.Version));
+            }
+        }
+
+        return TypedResults.Ok(views.OrderByDescending(v => v.Alerts.Count > 0 ? v.Alerts[0].At : default).ToList());
+    }
+
+    private static async Task<IResult> GetAsync(string escalationId, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    {
+        var (state, version) = await LoadAsync(handler, escalationId, cancellationToken);
+        if (state is null)
+        {
+            return Unknown(escalationId);
+        }
+
+        http.Response.Headers.ETag = ETags.For(version);
+        return TypedResults.Ok(View(escalationId, state, version));
+    }
+
+    private static async Task<IResult> AcknowledgeAsync(
+        string escalationId, AcknowledgeBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        new Validation().Require(body.Note is null || body.Note.Length <= 1000, "note", "At most 1000 characters.").ThrowIfAny();
+        return await SendAsync(escalationId, now => new EscalationCommand.Acknowledge(http.Caller().Name, body.Note?.Trim(), now), http, handler, time, cancellationToken);
+    }
+
+    private static async Task<IResult> ResolveAsync(
+        string escalationId, ResolveBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        new Validation().Require(!string.IsNullOrWhiteSpace(body.Reason) && body.Reason.Length <= 500, "reason", "Say why (1 to 500 characters).").ThrowIfAny();
+        return await SendAsync(escalationId, now => new EscalationCommand.Resolve(body.Reason!.Trim(), now), http, handler, time, cancellationToken);
+    }
+
+    private static async Task<IResult> SendAsync(
+        string escalationId, Func<DateTimeOffset, EscalationCommand> command, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (state, _) = await LoadAsync(handler, escalationId, cancellationToken);
+        if (state is null)
+        {
+            return Unknown(escalationId);
+        }
+
+        var now = time.GetUtcNow();
+        var result = await handler.HandleAsync(
+            EscalationWorkflow.Definition, escalationId, command(now), http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = result.ETag;
+        return TypedResults.Ok(View(escalationId, result.State, result.Version));
+    }
+
+    private static async Task<(EscalationState? State, long Version)> LoadAsync(CommandHandler handler, string escalationId, CancellationToken cancellationToken)
+    {
+        if (!EscalationId().IsMatch(escalationId))
+        {
+            return (null, 0);
+        }
+
+        var (state, head) = await handler.LoadAsync(EscalationWorkflow.Definition, EscalationWorkflow.Definition.StreamId(escalationId), cancellationToken);
+        return state.Raised is null ? (null, 0) : (state, head!.Version);
+    }
+
+    private static EscalationView View(string id, EscalationState s, long version) => new(
+        id, s.Status, s.Raised!.Rule, s.Raised.Date, s.Raised.Subject, s.Raised.Summary, s.Raised.Details, s.Alerts, s.Acknowledgement, s.Resolution, version);
+
+    private static ProblemHttpResult Unknown(string id) =>
+        TypedResults.Problem(statusCode: 404, title: "No such escalation.", detail: $"No escalation '{id}'.");
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[A-Za-z0-9]{1,40}-[A-Z0-9]{1,20}\z|^[0-9]{4}-[0-9]{2}-[0-9]{2}-[A-Za-z0-9]{1,40}-system\z")]
+    private static partial Regex EscalationId();
+}
