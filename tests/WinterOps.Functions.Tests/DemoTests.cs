@@ -39,4 +39,43 @@ public class DemoTests
 
         (await app.Client.PostAsync("/api/dev/simulate-morning", null)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task ATrustAtOpel4_RaisesOneEscalation_ThatAnExecutiveAcknowledges_AndACoordinatorResolves()
+    {
+        await using var app = await TestApp.StartAsync(localTriggers: true, configure: b => b.Configuration["Demo:Seed"] = "true");
+        var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+        var executive = await app.ClientAsAsync("Executive", "QZZ", "Exec On Call");
+        var partners = await Http.JsonAsync(await coordinator.GetAsync("/api/partners"));
+        for (var i = 0; i < 300 && partners.GetArrayLength() < 12; i++)
+        {
+            await Task.Delay(100);
+            partners = await Http.JsonAsync(await coordinator.GetAsync("/api/partners"));
+        }
+
+        await Http.JsonAsync(await coordinator.PostAsync("/api/dev/simulate-morning", null));
+        await Http.JsonAsync(await coordinator.PostAsync("/api/dev/simulate-morning", null)); // the same condition again
+        var open = await Http.JsonAsync(await executive.GetAsync("/api/escalations?status=open"));
+        for (var i = 0; i < 300 && open.GetArrayLength() == 0; i++)
+        {
+            await Task.Delay(100);
+            open = await Http.JsonAsync(await executive.GetAsync("/api/escalations?status=open"));
+        }
+
+        var escalation = open.EnumerateArray().ShouldHaveSingleItem();
+        var id = escalation.GetProperty("escalationId").GetString()!;
+        escalation.GetProperty("rule").GetString().ShouldBe("partnerAtOpel4");
+        escalation.GetProperty("alerts")[0].GetProperty("contact").GetProperty("org").GetString().ShouldBe("RZ2");
+        var acknowledged = await Http.JsonAsync(await executive.PostAsync($"/api/escalations/{id}/acknowledge", Http.Json("""{"note":"Opening the discharge lounge"}""")));
+        var noReason = await coordinator.PostAsync($"/api/escalations/{id}/resolve", Http.Json("{}"));
+        var resolved = await Http.JsonAsync(await coordinator.PostAsync($"/api/escalations/{id}/resolve", Http.Json("""{"reason":"Handover times back under 30 minutes"}""")));
+
+        acknowledged.GetProperty("status").GetString().ShouldBe("acknowledged");
+        acknowledged.GetProperty("acknowledgement").GetProperty("by").GetString().ShouldBe("Exec On Call");
+        noReason.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        resolved.GetProperty("status").GetString().ShouldBe("resolved");
+        (await Http.JsonAsync(await executive.GetAsync("/api/escalations?status=open"))).GetArrayLength().ShouldBe(0);
+        (await (await app.ClientAsAsync("Partner", "RZ2")).GetAsync("/api/escalations")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await executive.GetAsync("/api/escalations/2026-01-01-SystemLevel-system")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
 }

@@ -1,0 +1,154 @@
+using WinterOps.Core.Opel;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Tests.Placements;
+using WinterOps.Core.Workflows;
+
+namespace WinterOps.Core.Tests.Opel;
+
+public class EscalationDeciderTests
+{
+    private static readonly DateOnly Day = new(2026, 11, 23);
+    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 11, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(30);
+    private static readonly OnCallContact First = new("Exec One", "11111111-1111-1111-1111-111111111111", "QZZ");
+    private static readonly OnCallContact Second = new("Exec Two", null, "QZZ");
+    private static readonly StoredSpec<EscalationState, EscalationCommand, EscalationEvent> Escalation = StoredSpec.For(EscalationWorkflow.Definition);
+    private static readonly string Key = EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system");
+    private static readonly string Stream = EscalationWorkflow.Definition.StreamId(Key);
+
+    private static EscalationCommand.Raise Raise(DateTimeOffset? at = null) => new(
+        EscalationRule.SystemLevel, Day, "system", "The system is at OPEL 3", new Dictionary<string, string> { ["systemLevel"] = "3" }, [First, Second], Window, at ?? T0);
+
+    private static EscalationEvent.Raised Raised() => new(
+        EscalationRule.SystemLevel, Day, "system", "The system is at OPEL 3", new Dictionary<string, string> { ["systemLevel"] = "3" }, [First, Second], Window, T0);
+
+    private static EscalationEvent.Alerted Alerted(int step, OnCallContact contact, DateTimeOffset at) => new(new Alert(step, contact, at, at + Window));
+
+    [Fact]
+    public void Raise_AlertsTheFirstContact_WithAnAcknowledgementTimer()
+    {
+        var when = Escalation.Given().When(Raise()).Then(Raised(), Alerted(1, First, T0));
+
+        when.State.Status.ShouldBe(EscalationStatus.Alerted);
+        var reactions = when.Reactions(Stream);
+        reactions.OfType<Reaction.Notify>().Select(n => n.Notification.To).ShouldBe([Recipient.Role("Executive"), Recipient.Org("QZZ")]);
+        reactions.OfType<Reaction.Notify>().First().Notification.Data["entraUserId"].ShouldBe(First.EntraUserId);
+        reactions.OfType<Reaction.Send>().ShouldHaveSingleItem().ShouldBe(
+            new Reaction.Send(EscalationWorkflow.Name, Key, new EscalationCommand.AcknowledgementDue(1, T0 + Window), T0 + Window));
+    }
+
+    [Fact]
+    public void TheSameConditionAgain_RaisesNothing()
+    {
+        Escalation.Given(Raised(), Alerted(1, First, T0)).When(Raise(T0.AddHours(2))).Then();
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Acknowledged("Exec One", null, T0)).When(Raise(T0.AddHours(2))).Then();
+    }
+
+    [Fact]
+    public void AcknowledgedInTime_StopsTheLadder()
+    {
+        var acknowledged = Escalation.Given(Raised(), Alerted(1, First, T0))
+            .When(new EscalationCommand.Acknowledge("Exec One", "On it", T0.AddMinutes(10)))
+            .Then(new EscalationEvent.Acknowledged("Exec One", "On it", T0.AddMinutes(10)));
+
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Acknowledged("Exec One", "On it", T0.AddMinutes(10)))
+            .When(new EscalationCommand.AcknowledgementDue(1, T0 + Window)).Then();
+        acknowledged.State.Status.ShouldBe(EscalationStatus.Acknowledged);
+    }
+
+    [Fact]
+    public void NotAcknowledged_ReAlertsTheNextContact_AndWrapsRoundTheLadder()
+    {
+        var second = Escalation.Given(Raised(), Alerted(1, First, T0))
+            .When(new EscalationCommand.AcknowledgementDue(1, T0 + Window))
+            .Then(Alerted(2, Second, T0 + Window));
+        Escalation.Given(Raised(), Alerted(1, First, T0), Alerted(2, Second, T0 + Window))
+            .When(new EscalationCommand.AcknowledgementDue(2, T0 + Window + Window))
+            .Then(Alerted(3, First, T0 + Window + Window));
+
+        second.Reactions(Stream).OfType<Reaction.Notify>().First().Notification.Title.ShouldStartWith("Not acknowledged");
+    }
+
+    [Fact]
+    public void AStaleAcknowledgementTimer_ChangesNothing()
+    {
+        Escalation.Given(Raised(), Alerted(1, First, T0), Alerted(2, Second, T0 + Window))
+            .When(new EscalationCommand.AcknowledgementDue(1, T0 + Window)).Then();
+    }
+
+    [Fact]
+    public void Resolve_ClosesIt_WhetherAlertedOrAcknowledged_AndOnceOnly()
+    {
+        Escalation.Given(Raised(), Alerted(1, First, T0))
+            .When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0.AddHours(3)))
+            .Then(new EscalationEvent.Resolved("The system level fell to OPEL 2.", T0.AddHours(3)));
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Acknowledged("Exec One", null, T0))
+            .When(new EscalationCommand.Resolve("Closed by the coordination centre", T0.AddHours(3)))
+            .Then(new EscalationEvent.Resolved("Closed by the coordination centre", T0.AddHours(3)));
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0))
+            .When(new EscalationCommand.Resolve("again", T0.AddHours(4))).Then();
+    }
+
+    [Fact]
+    public void ResolvingAConditionThatWasNeverRaised_ChangesNothing() =>
+        Escalation.Given().When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0)).Then();
+
+    [Fact]
+    public void AcknowledgingAResolvedEscalation_IsRefused() =>
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0))
+            .When(new EscalationCommand.Acknowledge("Exec One", null, T0)).ThenRejected();
+
+    [Fact]
+    public void Round_RaisesRule1AtOpel3_AndResolvesItWhenTheLevelFalls()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.SystemLevel, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure], [2, 3]);
+        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
+        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
+        var round = StoredSpec.For(RoundWorkflow.Definition);
+
+        var at3 = round.Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
+            .When(new RoundCommand.Assess(T0));
+        var raised = at3.Reactions(RoundWorkflow.Definition.StreamId("2026-11-23")).OfType<Reaction.Send>()
+            .Select(s => ((EscalationCommand.Raise)s.Command).Rule).ToList();
+        var at2 = round.Given([opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)), .. at3.Events])
+            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 2, 2, T0.AddHours(2)));
+        var resolved = at2.Reactions(RoundWorkflow.Definition.StreamId("2026-11-23")).OfType<Reaction.Send>().ShouldHaveSingleItem();
+
+        raised.ShouldBe([EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], ignoreOrder: true); // 2 -> 3 rose; not yet 3 days at 3
+        resolved.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system"));
+        resolved.Command.ShouldBeOfType<EscalationCommand.Resolve>();
+    }
+
+    [Fact]
+    public void Round_RaisesSustainedPressure_OnTheThirdDayAtOpel3()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.SustainedPressure], [3, 4]);
+        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
+        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
+
+        var sends = StoredSpec.For(RoundWorkflow.Definition)
+            .Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
+            .When(new RoundCommand.Assess(T0)).Reactions("round-2026-11-23").OfType<Reaction.Send>().ToList();
+
+        sends.Select(s => ((EscalationCommand.Raise)s.Command).Rule).ShouldBe([EscalationRule.SustainedPressure]);
+    }
+
+    [Fact]
+    public void Round_RaisesRule2ForAPartnerAtOpel4_OnItsOwnLadder()
+    {
+        var partnerLadder = new OnCallContact("Trust Director", null, "ZA1");
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
+        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
+        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null, [partnerLadder])], weights, schedule, T0.AddHours(-3), policy);
+
+        var send = StoredSpec.For(RoundWorkflow.Definition).Given(opened)
+            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 4, 1, T0.AddHours(-1)))
+            .Reactions("round-2026-11-23").OfType<Reaction.Send>().ShouldHaveSingleItem();
+
+        send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
+        ((EscalationCommand.Raise)send.Command).Ladder.ShouldBe([partnerLadder]);
+    }
+}
