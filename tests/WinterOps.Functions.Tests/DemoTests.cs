@@ -64,6 +64,12 @@ public class DemoTests
 
         var escalation = open.EnumerateArray().ShouldHaveSingleItem();
         var id = escalation.GetProperty("escalationId").GetString()!;
+        var status = await Http.JsonAsync(await executive.GetAsync("/api/system/status"));
+        status.GetProperty("round").GetProperty("status").GetString().ShouldBe("assessed");
+        status.GetProperty("openEscalations").EnumerateArray().Select(e => e.GetProperty("escalationId").GetString()).ShouldBe([id]);
+        var history = await Http.JsonAsync(await executive.GetAsync("/api/system/history"));
+        history.EnumerateArray().Last().GetProperty("systemLevel").GetInt32().ShouldBe(status.GetProperty("round").GetProperty("systemLevel").GetInt32());
+        (await executive.GetAsync("/api/system/history?from=2026-01-01&to=2026-12-31")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         escalation.GetProperty("rule").GetString().ShouldBe("partnerAtOpel4");
         escalation.GetProperty("alerts")[0].GetProperty("contact").GetProperty("org").GetString().ShouldBe("RZ2");
         var acknowledged = await Http.JsonAsync(await executive.PostAsync($"/api/escalations/{id}/acknowledge", Http.Json("""{"note":"Opening the discharge lounge"}""")));

@@ -13,6 +13,14 @@ public sealed record RoundView(
     DateOnly Date, RoundPhase Status, int Expected, int Received, IReadOnlyList<string> Missing, IReadOnlyList<RoundPartnerView> Partners,
     int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, DateTimeOffset? AssessedAt, DateTimeOffset? DeadlineAt);
 
+/// <summary>The system status of a day: the round's assessment and the escalations still open that day.</summary>
+public sealed record SystemStatusView(RoundView Round, IReadOnlyList<OpenEscalation> OpenEscalations);
+
+public sealed record OpenEscalation(string EscalationId, EscalationRule Rule, EscalationStatus Status, string Summary);
+
+/// <summary>One day of the daily series: the system level and each partner's level.</summary>
+public sealed record HistoryDay(DateOnly Date, int? SystemLevel, decimal? SystemScore, IReadOnlyList<RoundPartnerView> Partners);
+
 public static class RoundEndpoints
 {
     public static void MapRoundEndpoints(this IEndpointRouteBuilder app)
@@ -26,15 +34,56 @@ public static class RoundEndpoints
         app.MapGet("/api/system/status", GetStatusAsync)
             .WithName("GetSystemStatus")
             .WithTags("OPEL")
-            .WithSummary("The system (ICS) OPEL level, pillar and partner levels for a date (today by default).")
+            .WithSummary("The system (ICS) OPEL level, pillar and partner levels, and open escalations, for a date (today by default).")
+            .RequireAuthorization();
+
+        app.MapGet("/api/system/history", GetHistoryAsync)
+            .WithName("GetSystemHistory")
+            .WithTags("OPEL")
+            .WithSummary("The daily series of system and partner levels from 'from' to 'to' (at most 92 days; default the last 14).")
             .RequireAuthorization();
     }
 
     private static async Task<IResult> GetRoundAsync(string date, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken) =>
         TypedResults.Ok(await LoadAsync(ParseDate(date), handler, cancellationToken));
 
-    private static async Task<IResult> GetStatusAsync(string? date, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await LoadAsync(date is null ? London.Today(time.GetUtcNow()) : ParseDate(date), handler, cancellationToken));
+    private static async Task<IResult> GetStatusAsync(
+        string? date, CommandHandler handler, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var day = date is null ? London.Today(time.GetUtcNow()) : ParseDate(date);
+        var open = new List<OpenEscalation>();
+        await foreach (var head in store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken))
+        {
+            var e = EscalationWorkflow.Definition.States.Deserialize(head.StateType, head.State);
+            if (e.Raised?.Date == day && e.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged)
+            {
+                open.Add(new OpenEscalation(head.StreamId[(EscalationWorkflow.Name.Length + 1)..], e.Raised.Rule, e.Status, e.Raised.Summary));
+            }
+        }
+
+        return TypedResults.Ok(new SystemStatusView(await LoadAsync(day, handler, cancellationToken), open));
+    }
+
+    private static async Task<IResult> GetHistoryAsync(string? from, string? to, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var last = to is null ? London.Today(time.GetUtcNow()) : ParseDate(to, "to");
+        var first = from is null ? last.AddDays(-13) : ParseDate(from, "from");
+        new Validation()
+            .Require(first <= last, "from", "'from' must not be after 'to'.")
+            .Require(last.DayNumber - first.DayNumber < 92, "to", "Ask for at most 92 days.")
+            .ThrowIfAny();
+        var days = new List<HistoryDay>();
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            var round = await LoadAsync(day, handler, cancellationToken);
+            if (round.Status != RoundPhase.NotOpen)
+            {
+                days.Add(new HistoryDay(day, round.SystemLevel, round.SystemScore, round.Partners));
+            }
+        }
+
+        return TypedResults.Ok(days);
+    }
 
     private static async Task<RoundView> LoadAsync(DateOnly date, CommandHandler handler, CancellationToken cancellationToken)
     {
@@ -46,8 +95,8 @@ public static class RoundEndpoints
             s.Assessment?.Pillars ?? [], s.Assessment?.At, s.Schedule?.DeadlineAt);
     }
 
-    private static DateOnly ParseDate(string date) =>
+    private static DateOnly ParseDate(string date, string field = "date") =>
         DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
-            : throw new ValidationFailedException(new Dictionary<string, string[]> { ["date"] = ["Give the date as yyyy-MM-dd."] });
+            : throw new ValidationFailedException(new Dictionary<string, string[]> { [field] = ["Give the date as yyyy-MM-dd."] });
 }
