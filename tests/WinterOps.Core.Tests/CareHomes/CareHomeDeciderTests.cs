@@ -12,7 +12,7 @@ public sealed class CareHomeDeciderTests
     private const string P1 = "PL-A";
     private const string P2 = "PL-B";
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
-    private static readonly StoredSpec<CareHomeState, CareHomeCommand, CareHomeEvent> Home = StoredSpec.For(CareHomeWorkflow.Definition);
+    private static readonly DeciderSpec<CareHomeState, CareHomeCommand, CareHomeEvent> Home = DeciderSpec.For(CareHomeWorkflow.Definition);
 
     private static CareHomeDetails Details() => new(
         "Seaview Nursing Home", "Brighton", [BedType.Nursing, BedType.NursingDementia], [ClinicalNeed.Tracheostomy], CqcRating.Good,
@@ -27,7 +27,7 @@ public sealed class CareHomeDeciderTests
     private static CareHomeEvent[] Reported(int nursingVacant = 2) =>
         [new CareHomeEvent.Registered(Cqc, Details()), new CareHomeEvent.VacanciesReported(T0, Beds(nursingVacant))];
 
-    private static CareHomeState.Registered Registered(StoredWhen<CareHomeState, CareHomeCommand, CareHomeEvent> when) =>
+    private static CareHomeState.Registered Registered(DeciderWhen<CareHomeState, CareHomeCommand, CareHomeEvent> when) =>
         when.State.ShouldBeOfType<CareHomeState.Registered>();
 
     // --- Details ---------------------------------------------------------------------------------

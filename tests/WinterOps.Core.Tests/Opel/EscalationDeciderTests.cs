@@ -1,6 +1,5 @@
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
-using WinterOps.Core.Tests.Placements;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Core.Tests.Opel;
@@ -12,7 +11,7 @@ public class EscalationDeciderTests
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(30);
     private static readonly OnCallContact First = new("Exec One", "11111111-1111-1111-1111-111111111111", "QZZ");
     private static readonly OnCallContact Second = new("Exec Two", null, "QZZ");
-    private static readonly StoredSpec<EscalationState, EscalationCommand, EscalationEvent> Escalation = StoredSpec.For(EscalationWorkflow.Definition);
+    private static readonly DeciderSpec<EscalationState, EscalationCommand, EscalationEvent> Escalation = DeciderSpec.For(EscalationWorkflow.Definition);
     private static readonly string Key = EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system");
     private static readonly string Stream = EscalationWorkflow.Definition.StreamId(Key);
 
@@ -105,7 +104,7 @@ public class EscalationDeciderTests
         var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
         var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
         var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
-        var round = StoredSpec.For(RoundWorkflow.Definition);
+        var round = DeciderSpec.For(RoundWorkflow.Definition);
 
         var at3 = round.Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
             .When(new RoundCommand.Assess(T0));
@@ -128,7 +127,7 @@ public class EscalationDeciderTests
         var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
         var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
 
-        var sends = StoredSpec.For(RoundWorkflow.Definition)
+        var sends = DeciderSpec.For(RoundWorkflow.Definition)
             .Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
             .When(new RoundCommand.Assess(T0)).Reactions("round-2026-11-23").OfType<Reaction.Send>().ToList();
 
@@ -144,7 +143,7 @@ public class EscalationDeciderTests
         var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
         var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null, [partnerLadder])], weights, schedule, T0.AddHours(-3), policy);
 
-        var send = StoredSpec.For(RoundWorkflow.Definition).Given(opened)
+        var send = DeciderSpec.For(RoundWorkflow.Definition).Given(opened)
             .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 4, 1, T0.AddHours(-1)))
             .Reactions("round-2026-11-23").OfType<Reaction.Send>().ShouldHaveSingleItem();
 

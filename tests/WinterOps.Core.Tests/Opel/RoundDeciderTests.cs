@@ -8,7 +8,7 @@ namespace WinterOps.Core.Tests.Opel;
 /// <summary>The daily round's decider and reactions: Given(events).When(command).Then(events), compared in stored form.</summary>
 public sealed class RoundDeciderTests
 {
-    private static readonly StoredSpec<RoundState, RoundCommand, RoundEvent> Round = StoredSpec.For(RoundWorkflow.Definition);
+    private static readonly DeciderSpec<RoundState, RoundCommand, RoundEvent> Round = DeciderSpec.For(RoundWorkflow.Definition);
     private static readonly DateOnly Date = new(2026, 11, 23);
     private static readonly string Stream = RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(Date));
     private static readonly RoundSchedule Schedule = RoundSchedule.For(Date, new TimeOnly(10, 30), new TimeOnly(11, 0));

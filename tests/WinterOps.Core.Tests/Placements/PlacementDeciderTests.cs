@@ -7,7 +7,7 @@ namespace WinterOps.Core.Tests.Placements;
 /// <summary>The placement decider: every transition, Given(history).When(command).Then(events).</summary>
 public sealed class PlacementDeciderTests
 {
-    private static readonly StoredSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = StoredSpec.For(PlacementWorkflow.Definition);
+    private static readonly DeciderSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = DeciderSpec.For(PlacementWorkflow.Definition);
     private static readonly DateTimeOffset T1 = T0.AddHours(1);
     private static readonly DateTimeOffset Expiry1 = T0 + Policy.ResponseWindow;
 

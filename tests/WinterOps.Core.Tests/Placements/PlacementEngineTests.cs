@@ -156,11 +156,11 @@ public sealed class PlacementEngineTests
         ];
 
         var placementNames = PlacementWorkflow.Definition.Events;
-        StoredSpec.Stored(placementNames, placementEvents.Select(e => placementNames.Deserialize(placementNames.NameOf(e), placementNames.Serialize(e))))
-            .ShouldBe(StoredSpec.Stored(placementNames, placementEvents));
+        DeciderSpec.Stored(placementNames, placementEvents.Select(e => placementNames.Deserialize(placementNames.NameOf(e), placementNames.Serialize(e))))
+            .ShouldBe(DeciderSpec.Stored(placementNames, placementEvents));
         var homeNames = CareHomeWorkflow.Definition.Events;
-        StoredSpec.Stored(homeNames, homeEvents.Select(e => homeNames.Deserialize(homeNames.NameOf(e), homeNames.Serialize(e))))
-            .ShouldBe(StoredSpec.Stored(homeNames, homeEvents));
+        DeciderSpec.Stored(homeNames, homeEvents.Select(e => homeNames.Deserialize(homeNames.NameOf(e), homeNames.Serialize(e))))
+            .ShouldBe(DeciderSpec.Stored(homeNames, homeEvents));
 
         // And folding the read-back events gives the same beds as folding the originals.
         var reread = CareHomeWorkflow.Definition.Fold(homeEvents.Select(e => homeNames.Deserialize(homeNames.NameOf(e), homeNames.Serialize(e))));

@@ -8,7 +8,7 @@ namespace WinterOps.Core.Tests.Placements;
 /// <summary>What placement events cause: notifications, deadline timers, and commands to the homes' streams.</summary>
 public sealed class PlacementReactionTests
 {
-    private static readonly StoredSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = StoredSpec.For(PlacementWorkflow.Definition);
+    private static readonly DeciderSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = DeciderSpec.For(PlacementWorkflow.Definition);
     private static readonly string Stream = PlacementWorkflow.Definition.StreamId(Id);
     private static readonly DateTimeOffset T1 = T0.AddHours(1);
 
