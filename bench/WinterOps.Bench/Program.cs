@@ -81,7 +81,7 @@ using (var self = Process.GetCurrentProcess())
             [Api] =
                 "HTTP API, app running (vs raw: over the raw baseline measured while the app ran, same concurrency). A placement request is\n" +
                 "2 queries (all care-home heads, the offer board) + 1 create-only append + 1 dispatch signal; an acceptance is a placement\n" +
-                "read + reserve on the home (head read, append, signal) + accept (head read, append, signal) + confirm (head read, append):",
+                "read + reserve on the home (head read, append, signal) + accept (head read, append, signal); the booking's reaction confirms the bed later:",
         },
         self.PeakWorkingSet64,
         node?.PeakWorkingSet64);
