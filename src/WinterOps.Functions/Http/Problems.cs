@@ -76,6 +76,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         {
             ValidationFailedException e => (400, "The request is invalid.", "See errors for each field.", [new("errors", e.Errors)]),
             BadHttpRequestException { InnerException: JsonException json } => (400, "The request body is not valid JSON for this operation.", JsonDetail(json), []),
+            BadHttpRequestException { StatusCode: 400 } e when e.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal)
+                || e.Message.StartsWith("Required parameter", StringComparison.Ordinal) =>
+                (400, "The request body is missing.", "Send a JSON body as described in the API document (/openapi/v1.json).", []),
             BadHttpRequestException e => (e.StatusCode, Title(e.StatusCode), e.Message, []),
             JsonException e => (400, "The request body is not valid JSON for this operation.", JsonDetail(e), []),
             IdempotencyKeyReusedException e => (422, "The Idempotency-Key was reused.", e.Message, []),
