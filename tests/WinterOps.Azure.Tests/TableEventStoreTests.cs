@@ -173,6 +173,22 @@ public class TableEventStoreTests
     }
 
     [Fact]
+    public async Task LargeEventDataAndOutboxPayload_AreSplitAcrossPropertiesAndReadBack()
+    {
+        var engine = await Engine.StartAsync();
+        var data = "{\"text\":\"" + new string('n', 100_000) + "\"}";
+        var payload = "{\"p\":\"" + new string('p', 70_000) + "\"}";
+        await engine.Store.AppendAsync(new Append(
+            "reminder-bigdata", "reminder", 0, null, "Reminder", "{}",
+            [new StoredEvent("reminder-bigdata", 1, "NoteAdded", data, engine.Time.GetUtcNow(), "u", "U", "c1")],
+            [new OutboxEntry("reminder-bigdata.0000000001.0", OutboxKinds.Notification, payload, engine.Time.GetUtcNow())],
+            engine.Time.GetUtcNow(), engine.Time.GetUtcNow()), default);
+
+        (await engine.Store.ReadEventsAsync("reminder-bigdata", default)).ShouldHaveSingleItem().Data.ShouldBe(data);
+        (await engine.Store.ReadPendingOutboxAsync("reminder-bigdata", default)).ShouldHaveSingleItem().Payload.ShouldBe(payload);
+    }
+
+    [Fact]
     public async Task LargeState_IsSplitAcrossPropertiesAndReadBack()
     {
         var engine = await Engine.StartAsync();

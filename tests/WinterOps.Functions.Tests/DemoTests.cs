@@ -67,6 +67,8 @@ public class DemoTests
         var status = await Http.JsonAsync(await executive.GetAsync("/api/system/status"));
         status.GetProperty("round").GetProperty("status").GetString().ShouldBe("assessed");
         status.GetProperty("openEscalations").EnumerateArray().Select(e => e.GetProperty("escalationId").GetString()).ShouldBe([id]);
+        var partnerView = await Http.JsonAsync(await (await app.ClientAsAsync("Partner", "RZ1")).GetAsync("/api/system/status"));
+        partnerView.GetProperty("openEscalations").GetArrayLength().ShouldBe(0); // escalations are for executives and coordinators
         var history = await Http.JsonAsync(await executive.GetAsync("/api/system/history"));
         history.EnumerateArray().Last().GetProperty("systemLevel").GetInt32().ShouldBe(status.GetProperty("round").GetProperty("systemLevel").GetInt32());
         (await executive.GetAsync("/api/system/history?from=2026-01-01&to=2026-12-31")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);

@@ -37,7 +37,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
             ["PendingSince"] = append.PendingSince,
             ["UpdatedAt"] = append.At,
         };
-        WriteChunks(head, append.State);
+        WriteChunks(head, "State", append.State);
 
         var actions = new List<TableTransactionAction>(append.EntityCount)
         {
@@ -45,25 +45,23 @@ public sealed class TableEventStore(TableClient table) : IEventStore
                 ? new TableTransactionAction(TableTransactionActionType.Add, head)
                 : new TableTransactionAction(TableTransactionActionType.UpdateReplace, head, new ETag(append.ExpectedETag)),
         };
-        actions.AddRange(append.Events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(e.StreamId, EventKey(e.Version))
+        actions.AddRange(append.Events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, WithChunks(new TableEntity(e.StreamId, EventKey(e.Version))
         {
             ["Type"] = e.Type,
-            ["Data"] = e.Data,
             ["At"] = e.At,
             ["ById"] = e.ById,
             ["ByName"] = e.ByName,
             ["CommandId"] = e.CommandId,
             ["ByRole"] = e.ByRole,
             ["ByOrg"] = e.ByOrg,
-        })));
-        actions.AddRange(append.Outbox.Select(o => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(append.StreamId, OutboxKey(append.StreamId, o.Id))
+        }, "Data", e.Data))));
+        actions.AddRange(append.Outbox.Select(o => new TableTransactionAction(TableTransactionActionType.Add, WithChunks(new TableEntity(append.StreamId, OutboxKey(append.StreamId, o.Id))
         {
             ["Id"] = o.Id,
             ["Kind"] = o.Kind,
-            ["Payload"] = o.Payload,
             ["CreatedAt"] = o.CreatedAt,
             ["Sent"] = false,
-        })));
+        }, "Payload", o.Payload))));
         actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(append.StreamId, CommandKey(append.CommandId))
         {
             ["Version"] = append.NewVersion,
@@ -92,7 +90,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
         {
             events.Add(new StoredEvent(
                 streamId, long.Parse(e.RowKey.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture),
-                e.GetString("Type"), e.GetString("Data"), e.GetDateTimeOffset("At")!.Value,
+                e.GetString("Type"), ReadChunks(e, "Data"), e.GetDateTimeOffset("At")!.Value,
                 e.GetString("ById"), e.GetString("ByName"), e.GetString("CommandId"), e.GetString("ByRole"), e.GetString("ByOrg")));
         }
 
@@ -118,7 +116,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {streamId} and RowKey ge 'o' and RowKey lt 'p' and Sent eq false");
         await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            entries.Add(new OutboxEntry(e.GetString("Id"), e.GetString("Kind"), e.GetString("Payload"), e.GetDateTimeOffset("CreatedAt")!.Value));
+            entries.Add(new OutboxEntry(e.GetString("Id"), e.GetString("Kind"), ReadChunks(e, "Payload"), e.GetDateTimeOffset("CreatedAt")!.Value));
         }
 
         return entries;
@@ -157,7 +155,7 @@ public sealed class TableEventStore(TableClient table) : IEventStore
         e.GetString("Workflow"),
         e.GetInt64("Version")!.Value,
         e.GetString("StateType"),
-        ReadChunks(e),
+        ReadChunks(e, "State"),
         e.GetBoolean("Pending") == true ? e.GetDateTimeOffset("PendingSince") : null,
         e.GetDateTimeOffset("UpdatedAt")!.Value,
         e.ETag.ToString());
@@ -170,31 +168,41 @@ public sealed class TableEventStore(TableClient table) : IEventStore
     private static string CommandKey(string commandId) =>
         "c" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(commandId)))[..40];
 
-    private static void WriteChunks(TableEntity entity, string state)
+    /// <summary>
+    /// Writes a long string across properties Name, Name1, Name2... (a string property holds at most
+    /// 64 KiB); states, event data and outbox payloads of large rounds need it.
+    /// </summary>
+    private static void WriteChunks(TableEntity entity, string name, string value)
     {
-        var chunks = (state.Length + ChunkChars - 1) / ChunkChars;
+        var chunks = (value.Length + ChunkChars - 1) / ChunkChars;
         if (chunks > MaxChunks)
         {
-            throw new InvalidOperationException($"A state of {state.Length} characters does not fit in one head row.");
+            throw new InvalidOperationException($"A {name} of {value.Length} characters does not fit in one row.");
         }
 
-        entity["State"] = state.Length <= ChunkChars ? state : state[..ChunkChars];
+        entity[name] = value.Length <= ChunkChars ? value : value[..ChunkChars];
         for (var i = 1; i < chunks; i++)
         {
-            entity[$"State{i}"] = state.Substring(i * ChunkChars, Math.Min(ChunkChars, state.Length - (i * ChunkChars)));
+            entity[$"{name}{i}"] = value.Substring(i * ChunkChars, Math.Min(ChunkChars, value.Length - (i * ChunkChars)));
         }
     }
 
-    private static string ReadChunks(TableEntity entity)
+    private static TableEntity WithChunks(TableEntity entity, string name, string value)
     {
-        var first = entity.GetString("State") ?? "";
-        if (!entity.ContainsKey("State1"))
+        WriteChunks(entity, name, value);
+        return entity;
+    }
+
+    private static string ReadChunks(TableEntity entity, string name)
+    {
+        var first = entity.GetString(name) ?? "";
+        if (!entity.ContainsKey($"{name}1"))
         {
             return first;
         }
 
         var builder = new StringBuilder(first);
-        for (var i = 1; entity.GetString($"State{i}") is { } chunk; i++)
+        for (var i = 1; entity.GetString($"{name}{i}") is { } chunk; i++)
         {
             builder.Append(chunk);
         }

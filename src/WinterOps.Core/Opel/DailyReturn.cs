@@ -59,7 +59,7 @@ public static class ReturnWorkflow
 {
     public const string Name = "return";
 
-    public static string Key(DateOnly date, string odsCode) => $"{date:yyyy-MM-dd}-{odsCode}";
+    public static string Key(DateOnly date, string odsCode) => $"{RoundWorkflow.Key(date)}-{odsCode}";
 
     public static readonly WorkflowDefinition<ReturnState, ReturnCommand, ReturnEvent> Definition = new(
         Name,

@@ -179,7 +179,7 @@ public static class RoundWorkflow
                 yield return new Reaction.Send(Name, date, new RoundCommand.Remind(e.Schedule.ReminderAt), e.Schedule.ReminderAt);
                 yield return new Reaction.Send(Name, date, new RoundCommand.Assess(e.Schedule.DeadlineAt), e.Schedule.DeadlineAt);
                 break;
-            case RoundEvent.ReturnRecorded e when e.EffectiveLevel == 4 && Escalating(state, EscalationRule.PartnerAtOpel4) is { } policy:
+            case RoundEvent.ReturnRecorded e when e.EffectiveLevel == 4 && e.At < state.Schedule?.ClosesAt && Escalating(state, EscalationRule.PartnerAtOpel4) is { } policy:
                 var ladder = state.Expected.FirstOrDefault(p => p.OdsCode == e.OdsCode)?.Contacts is { Count: > 0 } own ? own : policy.SystemLadder;
                 yield return Raise(state, policy, EscalationRule.PartnerAtOpel4, e.OdsCode, $"{e.OdsCode} is at OPEL 4 ({date})", ladder, e.At, ("odsCode", e.OdsCode));
                 break;
@@ -245,6 +245,17 @@ public static class RoundWorkflow
 
         var date = Key(state.Date);
         var previous = policy.PreviousSystemLevels;
+        if (policy.Rules.Contains(EscalationRule.PartnerAtOpel4))
+        {
+            // Also those that reported before the round opened, or whose OPEL 4 is carried forward.
+            foreach (var partner in e.Partners.Where(p => p.EffectiveLevel == 4))
+            {
+                var ladder = state.Expected.FirstOrDefault(p => p.OdsCode == partner.OdsCode)?.Contacts is { Count: > 0 } own ? own : policy.SystemLadder;
+                yield return Raise(state, policy, EscalationRule.PartnerAtOpel4, partner.OdsCode, $"{partner.OdsCode} is at OPEL 4 ({date})", ladder, e.At,
+                    ("odsCode", partner.OdsCode));
+            }
+        }
+
         if (policy.Rules.Contains(EscalationRule.SystemLevel))
         {
             yield return level >= 3

@@ -125,6 +125,12 @@ public static class EscalationWorkflow
             new EscalationEvent.Raised(c.Rule, c.Date, c.Subject, c.Summary, c.Details, c.Ladder, c.AcknowledgeWithin, c.At),
             new EscalationEvent.Alerted(new Alert(1, c.Ladder[0], c.At, c.At + c.AcknowledgeWithin)),
         ],
+        // Met again after it was resolved (e.g. the system level fell, then rose): the same escalation reopens.
+        (EscalationCommand.Raise c, EscalationStatus.Resolved) when c.At > state.Resolution!.At =>
+        [
+            new EscalationEvent.Raised(c.Rule, c.Date, c.Subject, c.Summary, c.Details, c.Ladder, c.AcknowledgeWithin, c.At),
+            new EscalationEvent.Alerted(new Alert(state.Alerts.Count + 1, c.Ladder[0], c.At, c.At + c.AcknowledgeWithin)),
+        ],
         (EscalationCommand.Raise, _) => [], // the same condition on the same day: already raised
 
         (EscalationCommand.AcknowledgementDue c, EscalationStatus.Alerted) when c.Step == state.Alerts.Count =>
@@ -146,7 +152,7 @@ public static class EscalationWorkflow
 
     public static EscalationState Evolve(EscalationState state, EscalationEvent @event) => @event switch
     {
-        EscalationEvent.Raised e => state with { Raised = e },
+        EscalationEvent.Raised e => state with { Raised = e, Acknowledgement = null, Resolution = null },
         EscalationEvent.Alerted e => state with { Status = EscalationStatus.Alerted, Alerts = [.. state.Alerts, e.Alert] },
         EscalationEvent.Acknowledged e => state with { Status = EscalationStatus.Acknowledged, Acknowledgement = e },
         EscalationEvent.Resolved e => state with { Status = EscalationStatus.Resolved, Resolution = e },

@@ -2,6 +2,7 @@ using System.Globalization;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
 
 namespace WinterOps.Functions.Opel;
@@ -13,7 +14,7 @@ public sealed record RoundView(
     DateOnly Date, RoundPhase Status, int Expected, int Received, IReadOnlyList<string> Missing, IReadOnlyList<RoundPartnerView> Partners,
     int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, DateTimeOffset? AssessedAt, DateTimeOffset? DeadlineAt);
 
-/// <summary>The system status of a day: the round's assessment and the escalations still open that day.</summary>
+/// <summary>The system status of a day: the round's assessment and (for executives and coordinators) the escalations still open that day.</summary>
 public sealed record SystemStatusView(RoundView Round, IReadOnlyList<OpenEscalation> OpenEscalations);
 
 public sealed record OpenEscalation(string EscalationId, EscalationRule Rule, EscalationStatus Status, string Summary);
@@ -48,11 +49,13 @@ public static class RoundEndpoints
         TypedResults.Ok(await LoadAsync(ParseDate(date), handler, cancellationToken));
 
     private static async Task<IResult> GetStatusAsync(
-        string? date, CommandHandler handler, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+        string? date, HttpContext http, CommandHandler handler, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         var day = date is null ? London.Today(time.GetUtcNow()) : ParseDate(date);
         var open = new List<OpenEscalation>();
-        await foreach (var head in store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken))
+        var caller = http.Caller();
+        var seesEscalations = caller.IsIn(Roles.Executive) || caller.IsIn(Roles.Coordinator);
+        await foreach (var head in seesEscalations ? store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken) : AsyncEnumerable.Empty<StoredHead>())
         {
             var e = EscalationWorkflow.Definition.States.Deserialize(head.StateType, head.State);
             if (e.Raised?.Date == day && e.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged)

@@ -150,4 +150,46 @@ public class EscalationDeciderTests
         send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
         ((EscalationCommand.Raise)send.Command).Ladder.ShouldBe([partnerLadder]);
     }
+
+    [Fact]
+    public void MetAgainAfterItWasResolved_Reopens_AndAlertsFromTheTopOfTheLadder()
+    {
+        var reopened = Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("The system level fell to OPEL 2.", T0.AddHours(1)))
+            .When(Raise(T0.AddHours(2)))
+            .Then(
+                Raised() with { At = T0.AddHours(2) },
+                new EscalationEvent.Alerted(new Alert(2, First, T0.AddHours(2), T0.AddHours(2) + Window)));
+
+        reopened.State.Status.ShouldBe(EscalationStatus.Alerted);
+        reopened.State.Resolution.ShouldBeNull();
+        Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0.AddHours(1))).When(Raise(T0.AddMinutes(30))).Then();
+    }
+
+    [Fact]
+    public void Round_RaisesRule2AtAssessment_ForAPartnerThatReportedOpel4BeforeTheRoundOpened()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
+        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
+        var early = new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 4, 1, T0.AddHours(-4));
+        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
+
+        var send = DeciderSpec.For(RoundWorkflow.Definition).Given(early, opened)
+            .When(new RoundCommand.Assess(T0)).Reactions("round-2026-11-23").OfType<Reaction.Send>().ShouldHaveSingleItem();
+
+        send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
+    }
+
+    [Fact]
+    public void Round_DoesNotEscalateARevisionForAClosedDay()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
+        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
+        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
+
+        DeciderSpec.For(RoundWorkflow.Definition).Given(opened)
+            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 4, 1, schedule.ClosesAt.AddDays(2)))
+            .Reactions("round-2026-11-23").ShouldBeEmpty();
+    }
 }
