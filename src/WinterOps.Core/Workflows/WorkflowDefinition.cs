@@ -26,8 +26,6 @@ public sealed record WorkflowDefinition<TState, TCommand, TEvent>(
     /// <summary>Folds events into a state, from <see cref="Initial"/>.</summary>
     public TState Fold(IEnumerable<TEvent> events) => events.Aggregate(Initial, Evolve);
 
-    Type IWorkflowDefinition.CommandBaseType => typeof(TCommand);
-
     (string Type, string Json) IWorkflowDefinition.SerializeCommand(object command) =>
         command is TCommand typed
             ? (Commands.NameOf(typed), Commands.Serialize(typed))
@@ -46,8 +44,6 @@ public sealed record WorkflowDefinition<TState, TCommand, TEvent>(
 public interface IWorkflowDefinition
 {
     string Name { get; }
-
-    Type CommandBaseType { get; }
 
     (string Type, string Json) SerializeCommand(object command);
 
@@ -78,8 +74,6 @@ public sealed class WorkflowCatalog
         _byName.TryGetValue(name, out var workflow)
             ? workflow
             : throw new UnknownTypeException($"Unknown workflow '{name}'.");
-
-    public IReadOnlyCollection<IWorkflowDefinition> All => _byName.Values;
 }
 
 public static class StreamIds
