@@ -82,6 +82,7 @@ public static class WinterOpsApp
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();
+        services.AddSingleton<PoisonQueues>();
         services.AddSingleton<StorageProvisioner>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
         if (builder.Configuration.GetValue("LocalTriggers:Enabled", hostPort is null))

@@ -37,6 +37,8 @@ public static class TriggerFunctions
             await services.GetRequiredService<OutboxSweeper>().SweepAsync(ct)),
         new("DailyTick", new TriggerBinding.Timer("timer", "0 */5 * * * *"), async (services, _, ct) =>
             await services.GetRequiredService<Opel.RoundOpener>().TickAsync(ct)),
+        new("PoisonWatch", new TriggerBinding.Timer("timer", "0 */15 * * * *"), async (services, _, ct) =>
+            await services.GetRequiredService<PoisonQueues>().WatchAsync(ct)),
     ];
 
     /// <summary>

@@ -33,6 +33,18 @@ public static class OperationsEndpoints
             .WithSummary("Notifications addressed to the caller's organisation(s) or role, newest first.")
             .RequireAuthorization();
 
+        app.MapGet("/api/operations/queues", async (PoisonQueues queues, CancellationToken ct) => TypedResults.Ok(await queues.DepthsAsync(ct)))
+            .WithName("GetQueueDepths")
+            .WithTags("Operations")
+            .WithSummary("Messages waiting in each workflow queue and in its poison queue (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
+        app.MapPost("/api/operations/queues/{queue}/redrive", RedriveAsync)
+            .WithName("RedriveQueue")
+            .WithTags("Operations")
+            .WithSummary("Put a queue's poison messages back on it, once the cause of the failures is fixed (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
         if (environment.IsDevelopment())
         {
             app.MapDemoMorning();
@@ -74,6 +86,11 @@ public static class OperationsEndpoints
         new Validation().Require(limit is null or (>= 1 and <= 200), "limit", "Ask for 1 to 200 items.").ThrowIfAny();
         return TypedResults.Ok(await inbox.ReadAsync(http.Caller().Recipients, since, limit ?? 50, cancellationToken));
     }
+
+    private static async Task<IResult> RedriveAsync(string queue, PoisonQueues queues, CancellationToken cancellationToken) =>
+        StorageNames.Queues.Contains(queue)
+            ? TypedResults.Ok(new { queue, moved = await queues.RedriveAsync(queue, cancellationToken) })
+            : TypedResults.Problem(statusCode: 404, title: "No such queue.", detail: $"Workflow queues are: {string.Join(", ", StorageNames.Queues)}.");
 
     private static Ok<DevTokenResponse> DevToken(DevTokenRequest body, DevTokenIssuer issuer)
     {
