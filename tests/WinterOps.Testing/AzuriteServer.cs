@@ -156,6 +156,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     private static readonly Lazy<string> Watchdog = new(() =>
     {
         var path = Path.Combine(Path.GetTempPath(), $"winterops-azurite-watchdog-{Environment.ProcessId}.js");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
         File.WriteAllText(path, """
             const parent = Number(process.env.WINTEROPS_TEST_PARENT);
             setInterval(() => { try { process.kill(parent, 0); } catch { process.exit(0); } }, 1000).unref();
