@@ -75,12 +75,18 @@ public abstract record EscalationEvent
 
     /// <summary>The escalation was closed.</summary>
     public sealed record Resolved(string Reason, DateTimeOffset At) : EscalationEvent;
+
+    /// <summary>
+    /// The condition was found clear before any escalation was raised for it (a later assessment's
+    /// resolution overtook the raise in the queue): a raise from before this time is stale.
+    /// </summary>
+    public sealed record Cleared(string Reason, DateTimeOffset At) : EscalationEvent;
 }
 
 /// <summary>An escalation and its alert history.</summary>
 public sealed record EscalationState(
     EscalationStatus Status, EscalationEvent.Raised? Raised, IReadOnlyList<Alert> Alerts, EscalationEvent.Acknowledged? Acknowledgement,
-    EscalationEvent.Resolved? Resolution)
+    EscalationEvent.Resolved? Resolution, DateTimeOffset? ClearedAt = null)
 {
     public static EscalationState Initial { get; } = new(EscalationStatus.None, null, [], null, null);
 }
@@ -113,11 +119,13 @@ public static class EscalationWorkflow
             ("EscalationRaised", typeof(EscalationEvent.Raised)),
             ("EscalationAlerted", typeof(EscalationEvent.Alerted)),
             ("EscalationAcknowledged", typeof(EscalationEvent.Acknowledged)),
-            ("EscalationResolved", typeof(EscalationEvent.Resolved))),
+            ("EscalationResolved", typeof(EscalationEvent.Resolved)),
+            ("EscalationConditionCleared", typeof(EscalationEvent.Cleared))),
         new TypeNames<EscalationState>(("Escalation", typeof(EscalationState))));
 
     public static IEnumerable<EscalationEvent> Decide(EscalationCommand command, EscalationState state) => (command, state.Status) switch
     {
+        (EscalationCommand.Raise c, EscalationStatus.None) when state.ClearedAt >= c.At => [], // overtaken by a later all-clear
         (EscalationCommand.Raise c, EscalationStatus.None) when c.Ladder.Count == 0 =>
             throw new CommandRejectedException("An escalation needs at least one on-call contact."),
         (EscalationCommand.Raise c, EscalationStatus.None) =>
@@ -144,8 +152,10 @@ public static class EscalationWorkflow
         (EscalationCommand.Acknowledge, EscalationStatus.Acknowledged) => [],
         (EscalationCommand.Acknowledge, _) => throw new CommandRejectedException($"The escalation is {state.Status}; there is nothing to acknowledge."),
 
+        (EscalationCommand.Resolve c, EscalationStatus.Alerted or EscalationStatus.Acknowledged) when c.At < state.Raised!.At => [], // older than the raise
         (EscalationCommand.Resolve c, EscalationStatus.Alerted or EscalationStatus.Acknowledged) => [new EscalationEvent.Resolved(c.Reason, c.At)],
-        (EscalationCommand.Resolve, _) => [], // already resolved, or never raised: the condition is clear either way
+        (EscalationCommand.Resolve c, EscalationStatus.None) when !(state.ClearedAt >= c.At) => [new EscalationEvent.Cleared(c.Reason, c.At)],
+        (EscalationCommand.Resolve, _) => [], // already resolved or cleared
 
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to an escalation that is {state.Status}."),
     };
@@ -156,12 +166,17 @@ public static class EscalationWorkflow
         EscalationEvent.Alerted e => state with { Status = EscalationStatus.Alerted, Alerts = [.. state.Alerts, e.Alert] },
         EscalationEvent.Acknowledged e => state with { Status = EscalationStatus.Acknowledged, Acknowledgement = e },
         EscalationEvent.Resolved e => state with { Status = EscalationStatus.Resolved, Resolution = e },
+        EscalationEvent.Cleared e => state with { ClearedAt = e.At },
         _ => state,
     };
 
     public static IEnumerable<Reaction> React(string streamId, EscalationState state, EscalationEvent @event)
     {
-        var raised = state.Raised!;
+        if (state.Raised is not { } raised)
+        {
+            yield break; // cleared before anything was raised: nobody to tell
+        }
+
         var key = streamId[(Name.Length + 1)..];
         var data = new Dictionary<string, string>(raised.Details)
         {

@@ -89,8 +89,29 @@ public class EscalationDeciderTests
     }
 
     [Fact]
-    public void ResolvingAConditionThatWasNeverRaised_ChangesNothing() =>
-        Escalation.Given().When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0)).Then();
+    public void ResolvingAConditionThatWasNeverRaised_OnlyNotesItClear()
+    {
+        var cleared = Escalation.Given().When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0))
+            .Then(new EscalationEvent.Cleared("The system level fell to OPEL 2.", T0));
+
+        cleared.Reactions(Stream).ShouldBeEmpty();
+        cleared.State.Status.ShouldBe(EscalationStatus.None);
+        Escalation.Given(new EscalationEvent.Cleared("x", T0)).When(new EscalationCommand.Resolve("again", T0)).Then();
+    }
+
+    [Fact]
+    public void ARaiseOvertakenByALaterAllClear_IsStale_ButALaterRaiseStillAlerts()
+    {
+        var cleared = new EscalationEvent.Cleared("The system level fell to OPEL 2.", T0.AddHours(1));
+
+        Escalation.Given(cleared).When(Raise(T0)).Then();
+        Escalation.Given(cleared).When(Raise(T0.AddHours(2)))
+            .Then(Raised() with { At = T0.AddHours(2) }, Alerted(1, First, T0.AddHours(2)));
+    }
+
+    [Fact]
+    public void AResolveOlderThanTheRaise_DoesNotCloseIt() =>
+        Escalation.Given(Raised(), Alerted(1, First, T0)).When(new EscalationCommand.Resolve("stale", T0.AddMinutes(-5))).Then();
 
     [Fact]
     public void AcknowledgingAResolvedEscalation_IsRefused() =>
