@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace WinterOps.Core.Workflows;
@@ -158,19 +159,36 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         where TEvent : class
     {
         var head = await store.ReadHeadAsync(streamId, cancellationToken);
-        if (head is null)
-        {
-            return (workflow.Initial, null);
-        }
+        return head is null ? (workflow.Initial, null) : (await StateOfAsync(workflow, head, cancellationToken), head);
+    }
 
+    /// <summary>Every stream of a workflow with its state (lists and registries; a scan of the heads).</summary>
+    public async IAsyncEnumerable<(TState State, StoredHead Head)> LoadAllAsync<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TState : class
+        where TCommand : class
+        where TEvent : class
+    {
+        await foreach (var head in store.ReadHeadsAsync(workflow.Name, cancellationToken))
+        {
+            yield return (await StateOfAsync(workflow, head, cancellationToken), head);
+        }
+    }
+
+    private async Task<TState> StateOfAsync<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow, StoredHead head, CancellationToken cancellationToken)
+        where TState : class
+        where TCommand : class
+        where TEvent : class
+    {
         if (workflow.States.Knows(head.StateType))
         {
-            return (workflow.States.Deserialize(head.StateType, head.State), head);
+            return workflow.States.Deserialize(head.StateType, head.State);
         }
 
         // A snapshot written by a different version of the code: the events are the truth.
-        var events = await store.ReadEventsAsync(streamId, cancellationToken);
-        return (workflow.Fold(events.Select(e => workflow.Events.Deserialize(e.Type, e.Data))), head);
+        var events = await store.ReadEventsAsync(head.StreamId, cancellationToken);
+        return workflow.Fold(events.Select(e => workflow.Events.Deserialize(e.Type, e.Data)));
     }
 
     private (Append Append, TState State) Prepare<TState, TCommand, TEvent>(

@@ -78,15 +78,15 @@ public static partial class CareHomeEndpoints
     }
 
     private static async Task<IResult> ListAsync(
-        string? bedType, string? locality, HttpContext http, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+        string? bedType, string? locality, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
     {
         BedType parsed = default;
         new Validation().Require(bedType is null || Names<BedType>.TryParse(bedType, out parsed), "bedType", Names<BedType>.Expected).ThrowIfAny();
         var caller = http.Caller();
         var homes = new List<CareHomeResponse>();
-        await foreach (var head in store.ReadHeadsAsync(CareHomeWorkflow.Name, cancellationToken))
+        await foreach (var (state, head) in handler.LoadAllAsync(CareHomeWorkflow.Definition, cancellationToken))
         {
-            if (CareHomeWorkflow.Definition.States.Deserialize(head.StateType, head.State) is CareHomeState.Registered home
+            if (state is CareHomeState.Registered home
                 && (bedType is null || home.Details.BedTypes.Contains(parsed))
                 && (locality is null || string.Equals(home.Details.Locality, locality, StringComparison.OrdinalIgnoreCase)))
             {

@@ -26,14 +26,14 @@ public static class DemoMorning
             .RequireRoles(Roles.Coordinator);
 
     private static async Task<IResult> SimulateAsync(
-        RoundOpener opener, CommandHandler handler, FrameworkSet frameworks, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+        RoundOpener opener, CommandHandler handler, FrameworkSet frameworks, TimeProvider time, CancellationToken cancellationToken)
     {
         var today = (await opener.OpenTodayAsync(force: true, cancellationToken))!.Value;
         var now = time.GetUtcNow();
         var actor = Actor.System("demo-morning");
-        await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
+        await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
-            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is not PartnerState.Registered { Details.ExpectedDaily: true } partner
+            if (state is not PartnerState.Registered { Details.ExpectedDaily: true } partner
                 || partner.OdsCode == Missing)
             {
                 continue;

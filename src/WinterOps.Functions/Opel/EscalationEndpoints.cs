@@ -36,13 +36,12 @@ public static partial class EscalationEndpoints
             .RequireRoles(Roles.Coordinator);
     }
 
-    private static async Task<IResult> ListAsync(string? status, IEventStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(string? status, CommandHandler handler, CancellationToken cancellationToken)
     {
         new Validation().Require(status is null or "open", "status", "Use status=open, or leave it out for all.").ThrowIfAny();
         var views = new List<EscalationView>();
-        await foreach (var head in store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken))
+        await foreach (var (state, head) in handler.LoadAllAsync(EscalationWorkflow.Definition, cancellationToken))
         {
-            var state = EscalationWorkflow.Definition.States.Deserialize(head.StateType, head.State);
             if (state.Raised is not null && (status is null || state.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged))
             {
                 views.Add(View(head.StreamId[(EscalationWorkflow.Name.Length + 1)..], state, head.Version));

@@ -49,15 +49,16 @@ public static class RoundEndpoints
         TypedResults.Ok(await LoadAsync(ParseDate(date), handler, cancellationToken));
 
     private static async Task<IResult> GetStatusAsync(
-        string? date, HttpContext http, CommandHandler handler, IEventStore store, TimeProvider time, CancellationToken cancellationToken)
+        string? date, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
     {
         var day = date is null ? London.Today(time.GetUtcNow()) : ParseDate(date);
         var open = new List<OpenEscalation>();
         var caller = http.Caller();
         var seesEscalations = caller.IsIn(Roles.Executive) || caller.IsIn(Roles.Coordinator);
-        await foreach (var head in seesEscalations ? store.ReadHeadsAsync(EscalationWorkflow.Name, cancellationToken) : AsyncEnumerable.Empty<StoredHead>())
+        await foreach (var (e, head) in seesEscalations
+                           ? handler.LoadAllAsync(EscalationWorkflow.Definition, cancellationToken)
+                           : AsyncEnumerable.Empty<(EscalationState, StoredHead)>())
         {
-            var e = EscalationWorkflow.Definition.States.Deserialize(head.StateType, head.State);
             if (e.Raised?.Date == day && e.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged)
             {
                 open.Add(new OpenEscalation(head.StreamId[(EscalationWorkflow.Name.Length + 1)..], e.Raised.Rule, e.Status, e.Raised.Summary));

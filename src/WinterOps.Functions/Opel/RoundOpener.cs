@@ -34,7 +34,7 @@ public sealed class EscalationOptions
 /// and correct on the days the clocks change because it compares London wall-clock time.
 /// </summary>
 public sealed partial class RoundOpener(
-    CommandHandler handler, IEventStore store, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations, TimeProvider time,
+    CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations, TimeProvider time,
     ILogger<RoundOpener> logger)
 {
     /// <summary>Opens today's round when due; returns today's date once the round is due (opened now or before), else null.</summary>
@@ -62,9 +62,9 @@ public sealed partial class RoundOpener(
         var carried = yesterday.Assessment?.Partners.ToDictionary(p => p.OdsCode, p => p.EffectiveLevel) ?? [];
         var expected = new List<ExpectedPartner>();
         List<OnCallContact> systemLadder = [];
-        await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
+        await foreach (var (partner, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
-            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is not PartnerState.Registered p)
+            if (partner is not PartnerState.Registered p)
             {
                 continue;
             }

@@ -77,13 +77,13 @@ public static partial class PartnerEndpoints
         return TypedResults.Ok(ToResponse(partner, head.Version, CanSeeContacts(http.Caller(), odsCode)));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IEventStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var partners = new List<PartnerResponse>();
-        await foreach (var head in store.ReadHeadsAsync(PartnerWorkflow.Name, cancellationToken))
+        await foreach (var (state, head) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
-            if (PartnerWorkflow.Definition.States.Deserialize(head.StateType, head.State) is PartnerState.Registered partner)
+            if (state is PartnerState.Registered partner)
             {
                 partners.Add(ToResponse(partner, head.Version, CanSeeContacts(caller, partner.OdsCode)));
             }

@@ -76,7 +76,7 @@ public static partial class PlacementEndpoints
     }
 
     private static async Task<IResult> RequestAsync(
-        PlacementRequestBody body, HttpContext http, CommandHandler handler, IEventStore store, OfferBoard board, PlacementOptions options,
+        PlacementRequestBody body, HttpContext http, CommandHandler handler, OfferBoard board, PlacementOptions options,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -89,9 +89,9 @@ public static partial class PlacementEndpoints
 
         var openOffers = await board.CountOpenAsync(cancellationToken);
         var homes = new List<HomeSnapshot>();
-        await foreach (var head in store.ReadHeadsAsync(CareHomeWorkflow.Name, cancellationToken))
+        await foreach (var (state, _) in handler.LoadAllAsync(CareHomeWorkflow.Definition, cancellationToken))
         {
-            if (CareHomeWorkflow.Definition.States.Deserialize(head.StateType, head.State) is CareHomeState.Registered home)
+            if (state is CareHomeState.Registered home)
             {
                 homes.Add(new HomeSnapshot(home, openOffers.GetValueOrDefault(home.CqcLocationId)));
             }
@@ -164,7 +164,7 @@ public static partial class PlacementEndpoints
     }
 
     private static async Task<IResult> ListAsync(
-        string? status, string? referringOrg, HttpContext http, IEventStore store, CancellationToken cancellationToken)
+        string? status, string? referringOrg, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         PlacementPhase phase = default;
@@ -182,9 +182,8 @@ public static partial class PlacementEndpoints
         }
 
         var views = new List<PlacementView>();
-        await foreach (var head in store.ReadHeadsAsync(PlacementWorkflow.Name, cancellationToken))
+        await foreach (var (state, head) in handler.LoadAllAsync(PlacementWorkflow.Definition, cancellationToken))
         {
-            var state = PlacementWorkflow.Definition.States.Deserialize(head.StateType, head.State);
             if ((status is null || state.Phase == phase)
                 && (referringOrg is null || string.Equals(state.Details?.ReferringOrg, referringOrg, StringComparison.OrdinalIgnoreCase)))
             {
