@@ -94,6 +94,20 @@ public class OutboxAndTimerTests
         properties.Value.ApproximateMessagesCount.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task ACommandRetriedLater_GoesBackOnItsOwnQueue_Hidden()
+    {
+        var engine = await Engine.StartAsync();
+        var command = new QueuedCommand("reminder", "r9", "Dismiss", "{}", "outbox-id-1", null, "test");
+
+        await engine.Queues.RetryLaterAsync(command, TimeSpan.FromSeconds(30), default);
+
+        var commands = engine.Storage.Queue(StorageNames.CommandsQueue);
+        (await commands.ReceiveMessagesAsync(1)).Value.ShouldBeEmpty();
+        (await commands.GetPropertiesAsync()).Value.ApproximateMessagesCount.ShouldBe(1);
+        (await engine.Storage.Queue(StorageNames.TimersQueue).GetPropertiesAsync()).Value.ApproximateMessagesCount.ShouldBe(0);
+    }
+
     private static async Task<string> WaitForMessageAsync(global::Azure.Storage.Queues.QueueClient queue)
     {
         for (var i = 0; i < 300; i++)

@@ -131,6 +131,11 @@ public sealed partial class WorkflowQueues(StorageAccount storage, TimeProvider 
         await _timers.SendMessageAsync(body, visibilityTimeout: wait < MaxVisibilityDelay ? wait : MaxVisibilityDelay, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Puts a command back on its own queue, hidden for <paramref name="delay"/>.</summary>
+    public async Task RetryLaterAsync(QueuedCommand command, TimeSpan delay, CancellationToken cancellationToken) =>
+        await (command.DueAt is null ? _commands : _timers).SendMessageAsync(
+            JsonSerializer.Serialize(command, WorkflowJson.Options), visibilityTimeout: delay, cancellationToken: cancellationToken);
+
     [LoggerMessage(LogLevel.Warning, "Could not queue dispatch of stream {StreamId}; the sweeper will deliver it")]
     private partial void LogSignalFailed(Exception exception, string streamId);
 }

@@ -26,6 +26,13 @@ public sealed partial class QueuedCommandRunner(
                 .HandleSerializedAsync(handler, command.Key, command.CommandType, command.Command, context, cancellationToken);
             LogRan(command.CommandType, outcome.StreamId, outcome.NewEvents, command.CausedBy);
         }
+        catch (ConcurrencyException)
+        {
+            // A busy stream (a round recording hundreds of returns): try again in a few seconds,
+            // not after the host's visibility timeout. The command id keeps it applied once.
+            await queues.RetryLaterAsync(command, TimeSpan.FromMilliseconds(500 + Random.Shared.Next(2500)), cancellationToken);
+            LogRetry(command.CommandType, command.Workflow, command.Key);
+        }
         catch (CommandRejectedException rejected)
         {
             // A domain "no" is an answer, not a failure: retrying would not change it.
@@ -35,6 +42,9 @@ public sealed partial class QueuedCommandRunner(
 
     [LoggerMessage(LogLevel.Information, "Queued {CommandType} on {StreamId} added {Events} events (caused by {CausedBy})")]
     private partial void LogRan(string commandType, string streamId, int events, string causedBy);
+
+    [LoggerMessage(LogLevel.Information, "Queued {CommandType} on {Workflow} {Key} met a busy stream; retrying shortly")]
+    private partial void LogRetry(string commandType, string workflow, string key);
 
     [LoggerMessage(LogLevel.Warning, "Queued {CommandType} on {Workflow} {Key} was rejected: {Reason}")]
     private partial void LogRejected(string commandType, string workflow, string key, string reason);

@@ -46,7 +46,7 @@ public sealed class RoundIntegrationTests
         }));
         statuses.ShouldAllBe(s => s == HttpStatusCode.OK);
 
-        var collected = await Brokerage.EventuallyAsync(() => round.RoundAsync(day), r => Received(r) == Partners, "200 returns on the round", TimeSpan.FromSeconds(45));
+        var collected = await Brokerage.EventuallyAsync(() => round.RoundAsync(day), r => Received(r) == Partners, "200 returns on the round", TimeSpan.FromSeconds(180));
         collected.GetProperty("missing").GetArrayLength().ShouldBe(0);
         collected.GetProperty("status").GetString().ShouldBe("collecting");
 
