@@ -41,6 +41,7 @@ public enum RecipientKind
 /// A notification intent: data, not a message. It carries ids, codes, dates and links only, never
 /// patient-identifiable or free-text clinical data. <see cref="AlsoTo"/> sends the same notice to many
 /// recipients from one outbox row (a round's hundreds of partners fit in one transaction).
+/// <see cref="People"/> are Entra user ids to reach personally (Teams), e.g. the executive on call.
 /// </summary>
 public sealed record Notification(
     string Type,
@@ -49,7 +50,17 @@ public sealed record Notification(
     string Subject,
     IReadOnlyDictionary<string, string> Data,
     string? Link = null,
-    IReadOnlyList<Recipient>? AlsoTo = null)
+    IReadOnlyList<Recipient>? AlsoTo = null,
+    Severity Severity = Severity.Info,
+    IReadOnlyList<string>? People = null)
 {
     public IEnumerable<Recipient> Recipients => AlsoTo is null ? [To] : [To, .. AlsoTo];
+}
+
+/// <summary>How urgent a notification is; partner systems filter on it.</summary>
+public enum Severity
+{
+    Info,
+    Warning,
+    Critical,
 }
