@@ -155,7 +155,7 @@ internal sealed class ApiBench : IAsyncDisposable
     public async Task<(int Heads, long StateChars, int Reservations)> CareHomeHeadsAsync()
     {
         var (heads, chars, reservations) = (0, 0L, 0);
-        await foreach (var head in _app.Get<IEventStore>().ReadHeadsAsync(CareHomeWorkflow.Name, CancellationToken.None))
+        await foreach (var head in _app.Get<IEventStore>().ReadHeadsAsync(CareHomeWorkflow.Name, "", CancellationToken.None))
         {
             heads++;
             chars += head.State.Length;

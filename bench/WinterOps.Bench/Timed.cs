@@ -67,8 +67,8 @@ internal sealed class TimedStore(IEventStore inner, EngineMeters meters) : IEven
     public Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken) =>
         inner.HasAppliedAsync(streamId, commandId, cancellationToken);
 
-    public IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, CancellationToken cancellationToken) =>
-        inner.ReadHeadsAsync(workflow, cancellationToken);
+    public IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, string keyPrefix, CancellationToken cancellationToken) =>
+        inner.ReadHeadsAsync(workflow, keyPrefix, cancellationToken);
 
     public Task<IReadOnlyList<OutboxEntry>> ReadPendingOutboxAsync(string streamId, CancellationToken cancellationToken) =>
         inner.ReadPendingOutboxAsync(streamId, cancellationToken);

@@ -71,6 +71,9 @@ public static class WinterOpsApp
         services.AddSingleton(builder.Configuration.GetSection("Opel").Get<RoundOptions>() ?? new RoundOptions());
         services.AddSingleton(builder.Configuration.GetSection("Escalations").Get<EscalationOptions>() ?? new EscalationOptions());
         services.AddSingleton<RoundOpener>();
+        services.AddSingleton<RoundReader>();
+        services.AddSingleton<RoundTimers>();
+        services.AddSingleton<IQueuedCommandHandler>(sp => sp.GetRequiredService<RoundTimers>());
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();

@@ -22,7 +22,7 @@ public sealed class Engine
         Inbox = new InboxStore(storage.Table(StorageNames.InboxTable));
         Dispatcher = new OutboxDispatcher(Store, Queues, [Inbox], NullLogger<OutboxDispatcher>.Instance);
         Sweeper = new OutboxSweeper(Store, Dispatcher, time, NullLogger<OutboxSweeper>.Instance);
-        Runner = new QueuedCommandRunner(Catalog, Handler, Queues, time, NullLogger<QueuedCommandRunner>.Instance);
+        Runner = new QueuedCommandRunner(Catalog, Handler, [], Queues, time, NullLogger<QueuedCommandRunner>.Instance);
     }
 
     public StorageAccount Storage { get; }

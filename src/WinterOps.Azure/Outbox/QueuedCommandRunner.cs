@@ -4,12 +4,26 @@ using WinterOps.Core.Workflows;
 namespace WinterOps.Azure.Outbox;
 
 /// <summary>
+/// Runs the queued commands of one workflow whose deciders need inputs read first (the round's
+/// timers read the day's returns); other workflows' commands go straight to the command handler.
+/// </summary>
+public interface IQueuedCommandHandler
+{
+    string Workflow { get; }
+
+    Task<CommandOutcome> RunAsync(QueuedCommand command, CommandContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// Runs a command that arrived through a queue (from another stream, or a timer that fell due).
 /// A timer that is not yet due (a chained wait past 7 days) goes back to the queue for the rest.
 /// </summary>
 public sealed partial class QueuedCommandRunner(
-    WorkflowCatalog catalog, CommandHandler handler, WorkflowQueues queues, TimeProvider time, ILogger<QueuedCommandRunner> logger)
+    WorkflowCatalog catalog, CommandHandler handler, IEnumerable<IQueuedCommandHandler> handlers, WorkflowQueues queues, TimeProvider time,
+    ILogger<QueuedCommandRunner> logger)
 {
+    private readonly Dictionary<string, IQueuedCommandHandler> _handlers = handlers.ToDictionary(h => h.Workflow, StringComparer.Ordinal);
+
     public async Task RunAsync(QueuedCommand command, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -22,11 +36,12 @@ public sealed partial class QueuedCommandRunner(
         var context = new CommandContext(command.CommandId, Actor.System(command.DueAt is null ? "workflow" : "timer"), now);
         try
         {
-            var outcome = await catalog.Get(command.Workflow)
-                .HandleSerializedAsync(handler, command.Key, command.CommandType, command.Command, context, cancellationToken);
+            var outcome = _handlers.TryGetValue(command.Workflow, out var special)
+                ? await special.RunAsync(command, context, cancellationToken)
+                : await catalog.Get(command.Workflow).HandleSerializedAsync(handler, command.Key, command.CommandType, command.Command, context, cancellationToken);
             LogRan(command.CommandType, outcome.StreamId, outcome.NewEvents, command.CausedBy);
         }
-        catch (ConcurrencyException)
+        catch (Exception e) when (e is ConcurrencyException or VersionMismatchException)
         {
             // A busy stream (a round recording hundreds of returns): try again in a few seconds,
             // not after the host's visibility timeout. The command id keeps it applied once.

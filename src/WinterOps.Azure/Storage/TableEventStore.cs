@@ -100,10 +100,12 @@ public sealed class TableEventStore(TableClient table) : IEventStore
     public async Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken) =>
         (await table.GetEntityIfExistsAsync<TableEntity>(streamId, CommandKey(commandId), select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
 
-    public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Stream ids are "<workflow>-<key>"; '.' sorts right after '-'.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {workflow + "-"} and PartitionKey lt {workflow + "."} and RowKey eq {HeadKey}");
+        // Stream ids are "<workflow>-<key>": a range of partitions, from the prefix to the prefix with its last character moved on.
+        var from = $"{workflow}-{keyPrefix}";
+        var to = from[..^1] + (char)(from[^1] + 1);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {to} and RowKey eq {HeadKey}");
         await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             yield return ToHead(e);

@@ -30,8 +30,15 @@ public abstract record ReturnCommand
     /// </summary>
     public sealed record Submit(
         DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
-        int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At) : ReturnCommand;
+        int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At,
+        ReturnFollowUp FollowUp) : ReturnCommand;
 }
+
+/// <summary>
+/// Who else must hear of a return: the day's round once its deadline is near (to re-assess), and, when
+/// <paramref name="Opel4Ladder"/> is set (rule 2 in force), an escalation if the partner is at OPEL 4.
+/// </summary>
+public sealed record ReturnFollowUp(DateTimeOffset RoundDeadline, IReadOnlyList<OnCallContact>? Opel4Ladder, TimeSpan AcknowledgeWithin);
 
 public abstract record ReturnEvent
 {
@@ -40,7 +47,8 @@ public abstract record ReturnEvent
     }
 
     /// <summary>A partner submitted its daily return (revision 1) or revised it (2, 3, ...); earlier revisions are kept.</summary>
-    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision) : ReturnEvent;
+    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision, ReturnFollowUp? FollowUp = null)
+        : ReturnEvent;
 }
 
 /// <summary>A partner's return for one date: every revision, the latest in force.</summary>
@@ -52,8 +60,9 @@ public sealed record ReturnState(DateOnly Date, string OdsCode, Sector Sector, I
 }
 
 /// <summary>
-/// The daily OPEL return: one stream per partner and date ("2026-11-22-RZ1"), so returns from many
-/// partners never contend on one row.
+/// The daily OPEL return: one stream per partner and date ("return-2026-11-22-RZ1"), so returns from
+/// many partners never contend on one row. The round reads them when it assesses; only returns from
+/// near the deadline onwards are announced to it, so that it re-assesses.
 /// </summary>
 public static class ReturnWorkflow
 {
@@ -74,7 +83,7 @@ public static class ReturnWorkflow
     public static IEnumerable<ReturnEvent> Decide(ReturnCommand command, ReturnState state) => command switch
     {
         ReturnCommand.Submit c when state.Latest is { } latest && Same(latest, c) => [],
-        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1))],
+        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1), c.FollowUp)],
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a daily return."),
     };
 
@@ -84,16 +93,28 @@ public static class ReturnWorkflow
         _ => state,
     };
 
-    /// <summary>Every revision is recorded on the day's round (through the queue), which re-assesses after the deadline.</summary>
-    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event) => @event switch
+    /// <summary>
+    /// Rule 2 at once: a partner at effective OPEL 4 raises its escalation (one per partner and day,
+    /// however many revisions). From near the deadline, the round hears of every revision.
+    /// </summary>
+    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event)
     {
-        ReturnEvent.Submitted e =>
-        [
-            new Reaction.Send(RoundWorkflow.Name, RoundWorkflow.Key(e.Date), new RoundCommand.RecordReturn(
-                e.OdsCode, e.Sector, e.SizeWeight, e.Revision.EffectiveLevel, e.Revision.Revision, e.Revision.At)),
-        ],
-        _ => [],
-    };
+        // A revision of a day that has ended changes that day's record, not today's alerts.
+        if (@event is not ReturnEvent.Submitted { FollowUp: { } followUp } e || e.Revision.At >= London.StartOf(e.Date.AddDays(1)))
+        {
+            yield break;
+        }
+
+        if (e.Revision.EffectiveLevel == 4 && followUp.Opel4Ladder is { Count: > 0 } ladder)
+        {
+            yield return RoundWorkflow.RaisePartnerAtOpel4(e.Date, e.OdsCode, ladder, followUp.AcknowledgeWithin, e.Revision.At);
+        }
+
+        if (e.Revision.At >= followUp.RoundDeadline - RoundWorkflow.LateMargin)
+        {
+            yield return new Reaction.Send(RoundWorkflow.Name, RoundWorkflow.Key(e.Date), new RoundCommand.ReturnArrived(e.OdsCode, e.Revision.Revision, e.Revision.At));
+        }
+    }
 
     private static ReturnRevision Revision(ReturnCommand.Submit c, int revision)
     {

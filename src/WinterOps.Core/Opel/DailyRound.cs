@@ -16,9 +16,6 @@ public enum RoundPhase
     Assessed,
 }
 
-/// <summary>A partner expected to report today, its level carried forward from its last return, and its on-call ladder.</summary>
-public sealed record ExpectedPartner(string OdsCode, Sector Sector, decimal SizeWeight, int? CarriedLevel, IReadOnlyList<OnCallContact>? Contacts = null);
-
 /// <summary>
 /// How the round escalates (rules 1-4 of DOMAIN.md): the ICS on-call ladder, the acknowledgement
 /// window, the rules in force, and the system levels of the previous days (newest first) for the
@@ -29,6 +26,15 @@ public sealed record EscalationPolicy(
 
 /// <summary>A partner's level in an assessment; <see cref="Missing"/> when carried forward for want of a return.</summary>
 public sealed record PartnerAssessment(string OdsCode, Sector Sector, int? EffectiveLevel, bool Missing);
+
+/// <summary>A partner as the round reads it at the deadline: its level today, or carried forward when missing.</summary>
+public sealed record PartnerInput(string OdsCode, Sector Sector, decimal SizeWeight, int? Level, bool Missing);
+
+/// <summary>
+/// What an assessment is made of, read from the partner registry and the day's return streams when a
+/// round timer falls due: every partner, and the on-call ladders of those at OPEL 4.
+/// </summary>
+public sealed record RoundInputs(IReadOnlyList<PartnerInput> Partners, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>> Opel4Ladders);
 
 /// <summary>The round's times, in UTC instants computed from London wall-clock times (DST-safe).</summary>
 public sealed record RoundSchedule(DateTimeOffset ReminderAt, DateTimeOffset DeadlineAt, DateTimeOffset ClosesAt)
@@ -45,18 +51,24 @@ public abstract record RoundCommand
 
     /// <summary>Open the day's round (the daily tick at or after 08:00 London): ask every expected partner.</summary>
     public sealed record Open(
-        DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
+        DateOnly Date, IReadOnlyList<string> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
         EscalationPolicy? Escalations = null)
         : RoundCommand;
 
-    /// <summary>A partner's return (or revision) was recorded on its own stream.</summary>
-    public sealed record RecordReturn(string OdsCode, Sector Sector, decimal SizeWeight, int EffectiveLevel, int Revision, DateTimeOffset At) : RoundCommand;
+    /// <summary>
+    /// A return (or revision) from near the deadline onwards, announced by its stream: after the
+    /// assessment it asks for a re-assessment; before, it makes an assessment in progress read again.
+    /// </summary>
+    public sealed record ReturnArrived(string OdsCode, int Revision, DateTimeOffset At) : RoundCommand;
 
-    /// <summary>A timer at 10:30: remind partners that have not reported.</summary>
-    public sealed record Remind(DateTimeOffset At) : RoundCommand;
+    /// <summary>A timer at 10:30: remind the partners without a return (<paramref name="Missing"/> is read when it falls due).</summary>
+    public sealed record Remind(DateTimeOffset At, IReadOnlyList<string>? Missing = null) : RoundCommand;
 
-    /// <summary>A timer at 11:00: assess the round.</summary>
-    public sealed record Assess(DateTimeOffset At) : RoundCommand;
+    /// <summary>A timer at 11:00: assess the round (<paramref name="Inputs"/> are read when it falls due).</summary>
+    public sealed record Assess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand;
+
+    /// <summary>A timer shortly after late returns: assess again (<paramref name="Inputs"/> are read when it falls due).</summary>
+    public sealed record Reassess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand;
 }
 
 public abstract record RoundEvent
@@ -67,51 +79,61 @@ public abstract record RoundEvent
 
     /// <summary>The day's round opened: these partners are expected, with these times.</summary>
     public sealed record Opened(
-        DateOnly Date, IReadOnlyList<ExpectedPartner> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
+        DateOnly Date, IReadOnlyList<string> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
         EscalationPolicy? Escalations = null)
         : RoundEvent;
 
-    /// <summary>A partner's effective level for the day (its latest revision).</summary>
-    public sealed record ReturnRecorded(string OdsCode, Sector Sector, decimal SizeWeight, int EffectiveLevel, int Revision, DateTimeOffset At) : RoundEvent;
+    /// <summary>A return arrived near or after the deadline; <paramref name="Reassess"/> when it asks for a re-assessment.</summary>
+    public sealed record LateReturn(string OdsCode, int Revision, bool Reassess, DateTimeOffset At) : RoundEvent;
 
     /// <summary>Partners without a return were reminded.</summary>
     public sealed record Reminded(IReadOnlyList<string> Missing, DateTimeOffset At) : RoundEvent;
 
     /// <summary>
-    /// The round was assessed (at the deadline, or again after a late return or revision): each
+    /// The round was assessed (at the deadline, or again after late returns or revisions): each
     /// partner's level (missing ones carried forward and flagged), the pillars and the system level.
     /// </summary>
     public sealed record Assessed(
-        IReadOnlyList<PartnerAssessment> Partners, IReadOnlyList<string> Missing, int? SystemLevel, decimal? SystemScore,
-        IReadOnlyList<PillarLevel> Pillars, bool Reassessment, DateTimeOffset At) : RoundEvent;
+        IReadOnlyList<PartnerAssessment> Partners, int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, bool Reassessment,
+        DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>>? Opel4Ladders = null) : RoundEvent
+    {
+        public IReadOnlyList<string> Missing() => Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
+    }
 }
 
-/// <summary>The day's round: who is expected, what has arrived, and the latest assessment.</summary>
+/// <summary>
+/// The day's round: who is expected, when, and the latest assessment. Returns stay on their own
+/// streams; the round reads them when a timer falls due.
+/// </summary>
 public sealed record RoundState(
     DateOnly Date,
     RoundPhase Phase,
-    IReadOnlyList<ExpectedPartner> Expected,
-    IReadOnlyDictionary<string, RoundEvent.ReturnRecorded> Returns,
+    IReadOnlyList<string> Expected,
     IReadOnlyDictionary<Sector, decimal> PillarWeights,
     RoundSchedule? Schedule,
     bool Reminded,
     RoundEvent.Assessed? Assessment,
-    EscalationPolicy? Escalations = null)
+    EscalationPolicy? Escalations = null,
+    bool ReassessPending = false)
 {
-    public static RoundState Initial { get; } = new(default, RoundPhase.NotOpen, [], new Dictionary<string, RoundEvent.ReturnRecorded>(), new Dictionary<Sector, decimal>(), null, false, null);
-
-    public IReadOnlyList<string> Missing => Expected.Where(e => !Returns.ContainsKey(e.OdsCode)).Select(e => e.OdsCode).ToList();
+    public static RoundState Initial { get; } = new(default, RoundPhase.NotOpen, [], new Dictionary<Sector, decimal>(), null, false, null);
 }
 
 /// <summary>
 /// The daily OPEL round, one stream per London date ("round-2026-11-22"): opens at 08:00, reminds
-/// at 10:30, assesses at 11:00, and re-assesses on every late return or revision until midnight.
-/// Returns are recorded here from their own streams through the command queue, so partners
-/// submitting at once never contend with each other.
+/// at 10:30, assesses at 11:00, and re-assesses after late returns and revisions until midnight.
+/// Partners submit to their own return streams, so they never contend on the round; the timers'
+/// inputs (who is missing, every partner's level) are read from those streams when they fall due.
 /// </summary>
 public static class RoundWorkflow
 {
     public const string Name = "round";
+
+    /// <summary>Returns from this long before the deadline are announced to the round (clocks differ a little between instances).</summary>
+    public static readonly TimeSpan LateMargin = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a re-assessment waits after the late return that asked for it, so a burst is assessed once.</summary>
+    public static readonly TimeSpan ReassessDelay = TimeSpan.FromSeconds(10);
 
     public static string Key(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -123,33 +145,49 @@ public static class RoundWorkflow
         React,
         new TypeNames<RoundCommand>(
             ("OpenRound", typeof(RoundCommand.Open)),
-            ("RecordReturn", typeof(RoundCommand.RecordReturn)),
+            ("ReturnArrived", typeof(RoundCommand.ReturnArrived)),
             ("RemindMissing", typeof(RoundCommand.Remind)),
-            ("AssessRound", typeof(RoundCommand.Assess))),
+            ("AssessRound", typeof(RoundCommand.Assess)),
+            ("ReassessRound", typeof(RoundCommand.Reassess))),
         new TypeNames<RoundEvent>(
             ("RoundOpened", typeof(RoundEvent.Opened)),
-            ("RoundReturnRecorded", typeof(RoundEvent.ReturnRecorded)),
+            ("RoundLateReturn", typeof(RoundEvent.LateReturn)),
             ("RoundReminded", typeof(RoundEvent.Reminded)),
             ("RoundAssessed", typeof(RoundEvent.Assessed))),
-        new TypeNames<RoundState>(("Round", typeof(RoundState))));
+        new TypeNames<RoundState>(("DailyRound", typeof(RoundState))));
 
     public static IEnumerable<RoundEvent> Decide(RoundCommand command, RoundState state) => (command, state.Phase) switch
     {
         (RoundCommand.Open c, RoundPhase.NotOpen) => [new RoundEvent.Opened(c.Date, c.Expected, c.PillarWeights, c.Schedule, c.At, c.Escalations)],
         (RoundCommand.Open, _) => [],
 
-        (RoundCommand.RecordReturn c, _) when state.Returns.TryGetValue(c.OdsCode, out var known) && known.Revision >= c.Revision => [],
-        (RoundCommand.RecordReturn c, RoundPhase.Assessed) when c.At < state.Schedule!.ClosesAt =>
-            [Recorded(c), Assessment(Evolve(state, Recorded(c)), reassessment: true, c.At)],
-        (RoundCommand.RecordReturn c, _) => [Recorded(c)],
+        (RoundCommand.ReturnArrived c, RoundPhase.Collecting) when c.At < state.Schedule!.ClosesAt => [new RoundEvent.LateReturn(c.OdsCode, c.Revision, false, c.At)],
+        (RoundCommand.ReturnArrived c, RoundPhase.Assessed) when c.At < state.Schedule!.ClosesAt =>
+            [new RoundEvent.LateReturn(c.OdsCode, c.Revision, !state.ReassessPending, c.At)],
+        (RoundCommand.ReturnArrived, _) => [],
 
-        (RoundCommand.Remind c, RoundPhase.Collecting) when !state.Reminded && state.Missing.Count > 0 => [new RoundEvent.Reminded(state.Missing, c.At)],
+        (RoundCommand.Remind { Missing: null }, _) => throw NeedsInputs(command),
+        (RoundCommand.Remind c, RoundPhase.Collecting) when !state.Reminded && c.Missing.Count > 0 => [new RoundEvent.Reminded(c.Missing, c.At)],
         (RoundCommand.Remind, _) => [],
 
-        (RoundCommand.Assess c, RoundPhase.Collecting) => [Assessment(state, reassessment: false, c.At)],
+        (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => throw NeedsInputs(command),
+        (RoundCommand.Assess c, RoundPhase.Collecting) => [Assessment(c.Inputs!, state.PillarWeights, reassessment: false, c.At)],
         (RoundCommand.Assess, _) => [],
 
+        (RoundCommand.Reassess { Inputs: null }, RoundPhase.Assessed) when state.ReassessPending => throw NeedsInputs(command),
+        (RoundCommand.Reassess c, RoundPhase.Assessed) when state.ReassessPending => [Assessment(c.Inputs!, state.PillarWeights, reassessment: true, c.At)],
+        (RoundCommand.Reassess, _) => [],
+
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a round that is {state.Phase}."),
+    };
+
+    /// <summary>Whether a timer command must have its inputs read before it is decided.</summary>
+    public static bool NeedsInputs(RoundCommand command, RoundState state) => (command, state.Phase) switch
+    {
+        (RoundCommand.Remind { Missing: null }, RoundPhase.Collecting) => !state.Reminded,
+        (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => true,
+        (RoundCommand.Reassess { Inputs: null }, RoundPhase.Assessed) => state.ReassessPending,
+        _ => false,
     };
 
     public static RoundState Evolve(RoundState state, RoundEvent @event) => @event switch
@@ -158,9 +196,9 @@ public static class RoundWorkflow
         {
             Date = e.Date, Phase = RoundPhase.Collecting, Expected = e.Expected, PillarWeights = e.PillarWeights, Schedule = e.Schedule, Escalations = e.Escalations,
         },
-        RoundEvent.ReturnRecorded e => state with { Returns = new Dictionary<string, RoundEvent.ReturnRecorded>(state.Returns) { [e.OdsCode] = e } },
+        RoundEvent.LateReturn e => state with { ReassessPending = state.ReassessPending || e.Reassess },
         RoundEvent.Reminded => state with { Reminded = true },
-        RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e },
+        RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e, ReassessPending = false },
         _ => state,
     };
 
@@ -170,7 +208,7 @@ public static class RoundWorkflow
         switch (@event)
         {
             case RoundEvent.Opened e:
-                if (ToPartners("OpelReturnRequested", e.Expected.Select(p => p.OdsCode), $"Daily OPEL return for {date} is open", state,
+                if (ToPartners("OpelReturnRequested", e.Expected, $"Daily OPEL return for {date} is open", state,
                         ("deadline", e.Schedule.DeadlineAt.ToString("O", CultureInfo.InvariantCulture))) is { } requested)
                 {
                     yield return requested;
@@ -179,27 +217,28 @@ public static class RoundWorkflow
                 yield return new Reaction.Send(Name, date, new RoundCommand.Remind(e.Schedule.ReminderAt), e.Schedule.ReminderAt);
                 yield return new Reaction.Send(Name, date, new RoundCommand.Assess(e.Schedule.DeadlineAt), e.Schedule.DeadlineAt);
                 break;
-            case RoundEvent.ReturnRecorded e when e.EffectiveLevel == 4 && e.At < state.Schedule?.ClosesAt && Escalating(state, EscalationRule.PartnerAtOpel4) is { } policy:
-                var ladder = state.Expected.FirstOrDefault(p => p.OdsCode == e.OdsCode)?.Contacts is { Count: > 0 } own ? own : policy.SystemLadder;
-                yield return Raise(state, policy, EscalationRule.PartnerAtOpel4, e.OdsCode, $"{e.OdsCode} is at OPEL 4 ({date})", ladder, e.At, ("odsCode", e.OdsCode));
+            case RoundEvent.LateReturn { Reassess: true } e:
+                yield return new Reaction.Send(Name, date, new RoundCommand.Reassess(e.At + ReassessDelay), e.At + ReassessDelay);
                 break;
             case RoundEvent.Reminded e:
-                if (ToPartners("OpelReturnReminder", e.Missing, $"Reminder: your OPEL return for {date} is due by 11:00", state) is { } reminder)
+                var deadline = London.TimeOfDay(state.Schedule!.DeadlineAt).ToString("HH:mm", CultureInfo.InvariantCulture);
+                if (ToPartners("OpelReturnReminder", e.Missing, $"Reminder: your OPEL return for {date} is due by {deadline}", state) is { } reminder)
                 {
                     yield return reminder;
                 }
 
                 break;
             case RoundEvent.Assessed e:
+                var missing = e.Missing();
                 yield return new Reaction.Notify(Note(
                     "OpelRoundAssessed", Recipient.Role("Coordinator"),
-                    $"{(e.Reassessment ? "Re-assessed" : "Assessed")} {date}: system OPEL {e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, {e.Missing.Count} missing",
-                    state, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", e.Missing.Count.ToString(CultureInfo.InvariantCulture))));
+                    $"{(e.Reassessment ? "Re-assessed" : "Assessed")} {date}: system OPEL {e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, {missing.Count} missing",
+                    state, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", missing.Count.ToString(CultureInfo.InvariantCulture))));
                 if (!e.Reassessment)
                 {
-                    if (ToPartners("OpelReturnMissing", e.Missing, $"No OPEL return for {date} by the deadline: your last level is carried forward", state) is { } missing)
+                    if (ToPartners("OpelReturnMissing", missing, $"No OPEL return for {date} by the deadline: your last level is carried forward", state) is { } carried)
                     {
-                        yield return missing;
+                        yield return carried;
                     }
                 }
 
@@ -213,27 +252,24 @@ public static class RoundWorkflow
     }
 
     /// <summary>Effective levels (missing partners carried forward and flagged), pillars and the system level.</summary>
-    public static RoundEvent.Assessed Assessment(RoundState state, bool reassessment, DateTimeOffset at)
+    public static RoundEvent.Assessed Assessment(RoundInputs inputs, IReadOnlyDictionary<Sector, decimal> pillarWeights, bool reassessment, DateTimeOffset at)
     {
-        var partners = state.Expected
-            .Select(e => state.Returns.TryGetValue(e.OdsCode, out var r)
-                ? new PartnerAssessment(e.OdsCode, e.Sector, r.EffectiveLevel, Missing: false)
-                : new PartnerAssessment(e.OdsCode, e.Sector, e.CarriedLevel, Missing: true))
-            .Concat(state.Returns.Values.Where(r => state.Expected.All(e => e.OdsCode != r.OdsCode))
-                .Select(r => new PartnerAssessment(r.OdsCode, r.Sector, r.EffectiveLevel, Missing: false)))
-            .OrderBy(p => p.OdsCode, StringComparer.Ordinal)
-            .ToList();
-        var sizes = state.Expected.ToDictionary(e => e.OdsCode, e => e.SizeWeight);
-        foreach (var r in state.Returns.Values)
-        {
-            sizes.TryAdd(r.OdsCode, r.SizeWeight);
-        }
-
+        var partners = inputs.Partners.OrderBy(p => p.OdsCode, StringComparer.Ordinal).ToList();
         var system = Scoring.System(
-            partners.Where(p => p.EffectiveLevel is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, sizes[p.OdsCode], p.EffectiveLevel!.Value)),
-            state.PillarWeights);
-        return new RoundEvent.Assessed(partners, state.Missing, system.Level, system.Score, system.Pillars, reassessment, at);
+            partners.Where(p => p.Level is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, p.SizeWeight, p.Level!.Value)), pillarWeights);
+        return new RoundEvent.Assessed(
+            partners.Select(p => new PartnerAssessment(p.OdsCode, p.Sector, p.Level, p.Missing)).ToList(), system.Level, system.Score, system.Pillars,
+            reassessment, at, inputs.Opel4Ladders.Count == 0 ? null : inputs.Opel4Ladders);
     }
+
+    /// <summary>Rule 2: an escalation for a partner at OPEL 4, to its own on-call ladder (one per partner and day).</summary>
+    public static Reaction.Send RaisePartnerAtOpel4(DateOnly date, string odsCode, IReadOnlyList<OnCallContact> ladder, TimeSpan acknowledgeWithin, DateTimeOffset at) =>
+        new(EscalationWorkflow.Name, EscalationWorkflow.Key(date, EscalationRule.PartnerAtOpel4, odsCode), new EscalationCommand.Raise(
+            EscalationRule.PartnerAtOpel4, date, odsCode, $"{odsCode} is at OPEL 4 ({Key(date)})", new Dictionary<string, string> { ["odsCode"] = odsCode },
+            ladder, acknowledgeWithin, at));
+
+    private static CommandRejectedException NeedsInputs(RoundCommand command) =>
+        new($"{command.GetType().Name} must have its inputs read from the return streams before it is decided.");
 
     /// <summary>Rules 1, 3 and 4 at every assessment; rule 1 resolves when the system level falls below 3 again.</summary>
     private static IEnumerable<Reaction> Escalations(RoundState state, RoundEvent.Assessed e)
@@ -250,9 +286,8 @@ public static class RoundWorkflow
             // Also those that reported before the round opened, or whose OPEL 4 is carried forward.
             foreach (var partner in e.Partners.Where(p => p.EffectiveLevel == 4))
             {
-                var ladder = state.Expected.FirstOrDefault(p => p.OdsCode == partner.OdsCode)?.Contacts is { Count: > 0 } own ? own : policy.SystemLadder;
-                yield return Raise(state, policy, EscalationRule.PartnerAtOpel4, partner.OdsCode, $"{partner.OdsCode} is at OPEL 4 ({date})", ladder, e.At,
-                    ("odsCode", partner.OdsCode));
+                var ladder = e.Opel4Ladders?.GetValueOrDefault(partner.OdsCode) is { Count: > 0 } own ? own : policy.SystemLadder;
+                yield return RaisePartnerAtOpel4(state.Date, partner.OdsCode, ladder, policy.AcknowledgeWithin, e.At);
             }
         }
 
@@ -277,16 +312,11 @@ public static class RoundWorkflow
         }
     }
 
-    private static EscalationPolicy? Escalating(RoundState state, EscalationRule rule) =>
-        state.Escalations is { } policy && policy.Rules.Contains(rule) ? policy : null;
-
     private static Reaction.Send Raise(
         RoundState state, EscalationPolicy policy, EscalationRule rule, string subject, string summary, IReadOnlyList<OnCallContact> ladder, DateTimeOffset at,
         params (string Key, string Value)[] details) =>
         new(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, rule, subject), new EscalationCommand.Raise(
             rule, state.Date, subject, summary, details.ToDictionary(d => d.Key, d => d.Value), ladder, policy.AcknowledgeWithin, at));
-
-    private static RoundEvent.ReturnRecorded Recorded(RoundCommand.RecordReturn c) => new(c.OdsCode, c.Sector, c.SizeWeight, c.EffectiveLevel, c.Revision, c.At);
 
     /// <summary>One notice (one outbox row) for many partners, however many; null when there are none.</summary>
     private static Reaction.Notify? ToPartners(string type, IEnumerable<string> odsCodes, string title, RoundState state, params (string Key, string Value)[] data)

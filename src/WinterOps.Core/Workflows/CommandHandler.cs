@@ -163,13 +163,21 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
     }
 
     /// <summary>Every stream of a workflow with its state (lists and registries; a scan of the heads).</summary>
+    public IAsyncEnumerable<(TState State, StoredHead Head)> LoadAllAsync<TState, TCommand, TEvent>(
+        WorkflowDefinition<TState, TCommand, TEvent> workflow, CancellationToken cancellationToken)
+        where TState : class
+        where TCommand : class
+        where TEvent : class =>
+        LoadAllAsync(workflow, "", cancellationToken);
+
+    /// <summary>The streams of a workflow whose key starts with <paramref name="keyPrefix"/>, with their states (one range query).</summary>
     public async IAsyncEnumerable<(TState State, StoredHead Head)> LoadAllAsync<TState, TCommand, TEvent>(
-        WorkflowDefinition<TState, TCommand, TEvent> workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
+        WorkflowDefinition<TState, TCommand, TEvent> workflow, string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
         where TState : class
         where TCommand : class
         where TEvent : class
     {
-        await foreach (var head in store.ReadHeadsAsync(workflow.Name, cancellationToken))
+        await foreach (var head in store.ReadHeadsAsync(workflow.Name, keyPrefix, cancellationToken))
         {
             yield return (await StateOfAsync(workflow, head, cancellationToken), head);
         }

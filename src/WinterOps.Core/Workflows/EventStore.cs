@@ -17,8 +17,8 @@ public interface IEventStore
     /// <summary>Whether the stream already applied the command with this id.</summary>
     Task<bool> HasAppliedAsync(string streamId, string commandId, CancellationToken cancellationToken);
 
-    /// <summary>Heads of every stream of a workflow (registries and small lists).</summary>
-    IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, CancellationToken cancellationToken);
+    /// <summary>Heads of every stream of a workflow whose key starts with <paramref name="keyPrefix"/> (registries, a day's returns), in key order.</summary>
+    IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, string keyPrefix, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<OutboxEntry>> ReadPendingOutboxAsync(string streamId, CancellationToken cancellationToken);
 

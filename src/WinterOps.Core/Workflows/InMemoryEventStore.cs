@@ -75,12 +75,14 @@ public sealed class InMemoryEventStore : IEventStore
         }
     }
 
-    public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StoredHead> ReadHeadsAsync(string workflow, string keyPrefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         List<StoredHead> heads;
         lock (_gate)
         {
-            heads = _streams.Values.Select(s => s.Head).Where(h => h.Workflow == workflow).OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
+            heads = _streams.Values.Select(s => s.Head)
+                .Where(h => h.Workflow == workflow && h.StreamId.StartsWith($"{workflow}-{keyPrefix}", StringComparison.Ordinal))
+                .OrderBy(h => h.StreamId, StringComparer.Ordinal).ToList();
         }
 
         foreach (var head in heads)

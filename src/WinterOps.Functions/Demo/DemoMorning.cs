@@ -26,7 +26,8 @@ public static class DemoMorning
             .RequireRoles(Roles.Coordinator);
 
     private static async Task<IResult> SimulateAsync(
-        RoundOpener opener, CommandHandler handler, FrameworkSet frameworks, TimeProvider time, CancellationToken cancellationToken)
+        RoundOpener opener, RoundTimers timers, RoundReader reader, CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var today = (await opener.OpenTodayAsync(force: true, cancellationToken))!.Value;
         var now = time.GetUtcNow();
@@ -43,35 +44,28 @@ public static class DemoMorning
             var metrics = framework is null ? new Dictionary<string, decimal>() : Metrics(framework, partner.OdsCode == UnderPressure ? 4 : 2);
             var assessment = framework is null ? new Assessment(null, null, 0, 0, []) : Scoring.Score(framework, metrics);
             var declared = assessment.Level is null ? 2 : (int?)null;
-            var context = new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now);
-            var submitted = await handler.HandleAsync(
+            await handler.HandleAsync(
                 ReturnWorkflow.Definition, ReturnWorkflow.Key(today, partner.OdsCode),
                 new ReturnCommand.Submit(
                     today, partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, declared,
-                    declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now),
-                context, cancellationToken: cancellationToken);
-            var latest = submitted.State.Latest!;
-
-            // Recorded now as well as through the queue (the queued copy is then a no-op), so the round can be assessed at once.
-            await handler.HandleAsync(
-                RoundWorkflow.Definition, RoundWorkflow.Key(today),
-                new RoundCommand.RecordReturn(partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, latest.EffectiveLevel, latest.Revision, now),
-                context with { CommandId = context.CommandId + "-record" }, cancellationToken: cancellationToken);
+                    declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now,
+                    ReturnEndpoints.FollowUp(today, partner, options, escalations)),
+                new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now), cancellationToken: cancellationToken);
         }
 
-        var round = await handler.HandleAsync(
-            RoundWorkflow.Definition, RoundWorkflow.Key(today), new RoundCommand.Assess(now),
-            new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-assess", actor, now), cancellationToken: cancellationToken);
-        var s = round.State;
+        // Assessed now rather than at the deadline, through the same path as the timer.
+        await timers.RunAsync(
+            RoundWorkflow.Key(today), new RoundCommand.Assess(now), new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-assess", actor, now), cancellationToken);
+        var round = await RoundEndpoints.LoadAsync(today, handler, reader, cancellationToken);
         return TypedResults.Ok(new
         {
             date = today,
-            status = s.Phase,
-            expected = s.Expected.Count,
-            received = s.Returns.Count,
-            missing = s.Missing,
-            systemLevel = s.Assessment?.SystemLevel,
-            systemScore = s.Assessment?.SystemScore,
+            status = round.Status,
+            expected = round.Expected,
+            received = round.Received,
+            missing = round.Missing,
+            systemLevel = round.SystemLevel,
+            systemScore = round.SystemScore,
             link = $"/api/returns/{RoundWorkflow.Key(today)}",
         });
     }

@@ -39,8 +39,8 @@ public static partial class ReturnEndpoints
     }
 
     private static async Task<IResult> PutAsync(
-        string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, TimeProvider time,
-        CancellationToken cancellationToken)
+        string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, RoundOptions round,
+        EscalationOptions escalations, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var now = time.GetUtcNow();
@@ -62,7 +62,7 @@ public static partial class ReturnEndpoints
             ReturnWorkflow.Definition, ReturnWorkflow.Key(day, odsCode),
             new ReturnCommand.Submit(
                 day, odsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
-                frameworks.Version, caller.Name, now),
+                frameworks.Version, caller.Name, now, FollowUp(day, partner, round, escalations)),
             new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(ToResponse(result.State, framework, withRevisions: false));
@@ -91,6 +91,15 @@ public static partial class ReturnEndpoints
         http.Response.Headers.ETag = ETags.For(head!.Version);
         return TypedResults.Ok(ToResponse(state, frameworks.For(state.Sector), withRevisions: true));
     }
+
+    /// <summary>The round's deadline that day, and the partner's ladder when rule 2 (a partner at OPEL 4) is in force.</summary>
+    public static ReturnFollowUp FollowUp(DateOnly day, PartnerState.Registered partner, RoundOptions round, EscalationOptions escalations) => new(
+        RoundSchedule.For(day, round.ReminderAt, round.DeadlineAt).DeadlineAt,
+        escalations.Rules.Contains(EscalationRule.PartnerAtOpel4) ? OwnOrSystemLadder(partner, escalations) : null,
+        escalations.AcknowledgeWithin);
+
+    private static IReadOnlyList<OnCallContact> OwnOrSystemLadder(PartnerState.Registered partner, EscalationOptions escalations) =>
+        RoundReader.Ladder(partner) is { Count: > 0 } own ? own : [escalations.Fallback];
 
     private static DateOnly ValidDate(string date, DateOnly today)
     {

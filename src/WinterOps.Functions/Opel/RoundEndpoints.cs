@@ -45,11 +45,11 @@ public static class RoundEndpoints
             .RequireAuthorization();
     }
 
-    private static async Task<IResult> GetRoundAsync(string date, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await LoadAsync(ParseDate(date), handler, cancellationToken));
+    private static async Task<IResult> GetRoundAsync(string date, CommandHandler handler, RoundReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await LoadAsync(ParseDate(date), handler, reader, cancellationToken));
 
     private static async Task<IResult> GetStatusAsync(
-        string? date, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string? date, HttpContext http, CommandHandler handler, RoundReader reader, TimeProvider time, CancellationToken cancellationToken)
     {
         var day = date is null ? London.Today(time.GetUtcNow()) : ParseDate(date);
         var open = new List<OpenEscalation>();
@@ -65,10 +65,11 @@ public static class RoundEndpoints
             }
         }
 
-        return TypedResults.Ok(new SystemStatusView(await LoadAsync(day, handler, cancellationToken), open));
+        return TypedResults.Ok(new SystemStatusView(await LoadAsync(day, handler, reader, cancellationToken), open));
     }
 
-    private static async Task<IResult> GetHistoryAsync(string? from, string? to, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> GetHistoryAsync(
+        string? from, string? to, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
     {
         var last = to is null ? London.Today(time.GetUtcNow()) : ParseDate(to, "to");
         var first = from is null ? last.AddDays(-13) : ParseDate(from, "from");
@@ -79,24 +80,26 @@ public static class RoundEndpoints
         var days = new List<HistoryDay>();
         for (var day = first; day <= last; day = day.AddDays(1))
         {
-            var round = await LoadAsync(day, handler, cancellationToken);
-            if (round.Status != RoundPhase.NotOpen)
+            var (round, _) = await handler.LoadAsync(RoundWorkflow.Definition, RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(day)), cancellationToken);
+            if (round.Assessment is { } a)
             {
-                days.Add(new HistoryDay(day, round.SystemLevel, round.SystemScore, round.Partners));
+                days.Add(new HistoryDay(day, a.SystemLevel, a.SystemScore, a.Partners.Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()));
             }
         }
 
         return TypedResults.Ok(days);
     }
 
-    private static async Task<RoundView> LoadAsync(DateOnly date, CommandHandler handler, CancellationToken cancellationToken)
+    /// <summary>The round as assessed; before its assessment, the returns as they stand (read from their streams).</summary>
+    public static async Task<RoundView> LoadAsync(DateOnly date, CommandHandler handler, RoundReader reader, CancellationToken cancellationToken)
     {
         var (s, _) = await handler.LoadAsync(RoundWorkflow.Definition, RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(date)), cancellationToken);
         var partners = s.Assessment?.Partners.Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()
-            ?? s.Expected.Select(e => new RoundPartnerView(e.OdsCode, s.Returns.TryGetValue(e.OdsCode, out var r) ? r.EffectiveLevel : null, !s.Returns.ContainsKey(e.OdsCode))).ToList();
+            ?? (await reader.ReadAsync(date, cancellationToken)).Partners.Select(p => new RoundPartnerView(p.OdsCode, p.Missing ? null : p.Level, p.Missing)).ToList();
+        var missing = partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
         return new RoundView(
-            date, s.Phase, s.Expected.Count, s.Returns.Count, s.Missing, partners, s.Assessment?.SystemLevel, s.Assessment?.SystemScore,
-            s.Assessment?.Pillars ?? [], s.Assessment?.At, s.Schedule?.DeadlineAt);
+            date, s.Phase, s.Phase == RoundPhase.NotOpen ? partners.Count : s.Expected.Count, partners.Count - missing.Count, missing, partners,
+            s.Assessment?.SystemLevel, s.Assessment?.SystemScore, s.Assessment?.Pillars ?? [], s.Assessment?.At, s.Schedule?.DeadlineAt);
     }
 
     private static DateOnly ParseDate(string date, string field = "date") =>

@@ -25,12 +25,14 @@ public sealed class EscalationOptions
 
     public List<EscalationRule> Rules { get; set; } =
         [EscalationRule.SystemLevel, EscalationRule.PartnerAtOpel4, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure];
+
+    /// <summary>Who is alerted when there is no ladder: every Executive, through the inbox (and the system organisation).</summary>
+    public OnCallContact Fallback => new("On-call executive", null, SystemOrg ?? "");
 }
 
 /// <summary>
 /// The daily tick (a timer function, every 5 minutes in UTC): once London time is past the opening
-/// time, opens today's round if it is not open, with every partner expected daily and their last
-/// known level carried forward. Idempotent, so a restart in the middle of the day changes nothing,
+/// time, opens today's round if it is not open, asking every partner expected daily. Idempotent, so a restart in the middle of the day changes nothing,
 /// and correct on the days the clocks change because it compares London wall-clock time.
 /// </summary>
 public sealed partial class RoundOpener(
@@ -59,9 +61,8 @@ public sealed partial class RoundOpener(
 
         var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-1))), cancellationToken);
         var (dayBefore, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-2))), cancellationToken);
-        var carried = yesterday.Assessment?.Partners.ToDictionary(p => p.OdsCode, p => p.EffectiveLevel) ?? [];
-        var expected = new List<ExpectedPartner>();
-        List<OnCallContact> systemLadder = [];
+        var expected = new List<string>();
+        IReadOnlyList<OnCallContact> systemLadder = [];
         await foreach (var (partner, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
             if (partner is not PartnerState.Registered p)
@@ -69,22 +70,21 @@ public sealed partial class RoundOpener(
                 continue;
             }
 
-            var ladder = p.Details.Contacts.OrderBy(c => c.OnCallOrder).Select(c => new OnCallContact(c.Name, c.EntraUserId, p.OdsCode)).ToList();
             if (p.OdsCode == escalations.SystemOrg)
             {
-                systemLadder = ladder;
+                systemLadder = RoundReader.Ladder(p);
             }
 
             if (p.Details.ExpectedDaily)
             {
-                expected.Add(new ExpectedPartner(p.OdsCode, p.Details.Sector, p.Details.SizeWeight, carried.GetValueOrDefault(p.OdsCode), ladder));
+                expected.Add(p.OdsCode);
             }
         }
 
         // Without a configured ladder the alerts still reach every Executive through the inbox.
         if (systemLadder.Count == 0)
         {
-            systemLadder = [new OnCallContact("On-call executive", null, escalations.SystemOrg ?? "")];
+            systemLadder = [escalations.Fallback];
         }
 
         var policy = new EscalationPolicy(

@@ -118,22 +118,29 @@ public class EscalationDeciderTests
         Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0))
             .When(new EscalationCommand.Acknowledge("Exec One", null, T0)).ThenRejected();
 
+    private static readonly RoundSchedule Schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
+
+    private static RoundEvent.Opened Opened(EscalationPolicy policy) =>
+        new(Day, ["ZA1"], new Dictionary<Sector, decimal> { [Sector.Acute] = 1m }, Schedule, T0.AddHours(-3), policy);
+
+    private static RoundInputs OneTrustAt(int level, IReadOnlyList<OnCallContact>? ladder = null) => new(
+        [new PartnerInput("ZA1", Sector.Acute, 1, level, Missing: false)],
+        ladder is null ? new Dictionary<string, IReadOnlyList<OnCallContact>>() : new Dictionary<string, IReadOnlyList<OnCallContact>> { ["ZA1"] = ladder });
+
+    private static List<Reaction.Send> Sends(DeciderWhen<RoundState, RoundCommand, RoundEvent> when) =>
+        when.Reactions("round-2026-11-23").OfType<Reaction.Send>().ToList();
+
     [Fact]
     public void Round_RaisesRule1AtOpel3_AndResolvesItWhenTheLevelFalls()
     {
         var policy = new EscalationPolicy([First], Window, [EscalationRule.SystemLevel, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure], [2, 3]);
-        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
-        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
         var round = DeciderSpec.For(RoundWorkflow.Definition);
 
-        var at3 = round.Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
-            .When(new RoundCommand.Assess(T0));
-        var raised = at3.Reactions(RoundWorkflow.Definition.StreamId("2026-11-23")).OfType<Reaction.Send>()
-            .Select(s => ((EscalationCommand.Raise)s.Command).Rule).ToList();
-        var at2 = round.Given([opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)), .. at3.Events])
-            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 2, 2, T0.AddHours(2)));
-        var resolved = at2.Reactions(RoundWorkflow.Definition.StreamId("2026-11-23")).OfType<Reaction.Send>().ShouldHaveSingleItem();
+        var at3 = round.Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3)));
+        var raised = Sends(at3).Select(s => ((EscalationCommand.Raise)s.Command).Rule).ToList();
+        var at2 = round.Given([Opened(policy), .. at3.Events, new RoundEvent.LateReturn("ZA1", 2, true, T0.AddHours(2))])
+            .When(new RoundCommand.Reassess(T0.AddHours(2), OneTrustAt(2)));
+        var resolved = Sends(at2).ShouldHaveSingleItem();
 
         raised.ShouldBe([EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], ignoreOrder: true); // 2 -> 3 rose; not yet 3 days at 3
         resolved.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system"));
@@ -144,33 +151,69 @@ public class EscalationDeciderTests
     public void Round_RaisesSustainedPressure_OnTheThirdDayAtOpel3()
     {
         var policy = new EscalationPolicy([First], Window, [EscalationRule.SustainedPressure], [3, 4]);
-        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
-        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
 
-        var sends = DeciderSpec.For(RoundWorkflow.Definition)
-            .Given(opened, new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 3, 1, T0.AddHours(-1)))
-            .When(new RoundCommand.Assess(T0)).Reactions("round-2026-11-23").OfType<Reaction.Send>().ToList();
+        var sends = Sends(DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3))));
 
         sends.Select(s => ((EscalationCommand.Raise)s.Command).Rule).ShouldBe([EscalationRule.SustainedPressure]);
     }
 
     [Fact]
-    public void Round_RaisesRule2ForAPartnerAtOpel4_OnItsOwnLadder()
+    public void Return_AtOpel4_RaisesRule2AtOnce_OnThePartnersOwnLadder()
     {
         var partnerLadder = new OnCallContact("Trust Director", null, "ZA1");
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
-        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
-        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null, [partnerLadder])], weights, schedule, T0.AddHours(-3), policy);
+        var submitted = SubmitAt(4, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, [partnerLadder], Window));
 
-        var send = DeciderSpec.For(RoundWorkflow.Definition).Given(opened)
-            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 4, 1, T0.AddHours(-1)))
-            .Reactions("round-2026-11-23").OfType<Reaction.Send>().ShouldHaveSingleItem();
-
+        var send = submitted.ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
         send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
-        ((EscalationCommand.Raise)send.Command).Ladder.ShouldBe([partnerLadder]);
+        var raise = send.Command.ShouldBeOfType<EscalationCommand.Raise>();
+        raise.Ladder.ShouldBe([partnerLadder]);
+        raise.AcknowledgeWithin.ShouldBe(Window);
     }
+
+    [Fact]
+    public void Return_AtOpel4_WithRule2Off_OrBelow4_RaisesNothing()
+    {
+        SubmitAt(4, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, null, Window)).ShouldBeEmpty();
+        SubmitAt(3, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Return_NearOrAfterTheDeadline_IsAnnouncedToTheRound()
+    {
+        var nearDeadline = Schedule.DeadlineAt - RoundWorkflow.LateMargin;
+        var sends = SubmitAt(2, nearDeadline, new ReturnFollowUp(Schedule.DeadlineAt, [First], Window));
+
+        sends.ShouldBe([new Reaction.Send(RoundWorkflow.Name, "2026-11-23", new RoundCommand.ReturnArrived("ZA1", 1, nearDeadline))]);
+        SubmitAt(2, nearDeadline.AddTicks(-1), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Return_RevisingADayThatHasEnded_NeitherEscalatesNorTouchesTheRound()
+    {
+        SubmitAt(4, Schedule.ClosesAt.AddDays(2), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Round_RaisesRule2AtAssessment_OnThePartnersLadder_OrTheSystemLadderWithoutOne()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
+        var own = new OnCallContact("Trust Director", null, "ZA1");
+        var round = DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy));
+
+        var withLadder = Sends(round.When(new RoundCommand.Assess(T0, OneTrustAt(4, [own])))).ShouldHaveSingleItem();
+        var withoutLadder = Sends(round.When(new RoundCommand.Assess(T0, OneTrustAt(4)))).ShouldHaveSingleItem();
+
+        withLadder.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
+        ((EscalationCommand.Raise)withLadder.Command).Ladder.ShouldBe([own]);
+        ((EscalationCommand.Raise)withoutLadder.Command).Ladder.ShouldBe([First]);
+    }
+
+    private static List<Reaction> SubmitAt(int declaredLevel, DateTimeOffset at, ReturnFollowUp followUp) =>
+        DeciderSpec.For(ReturnWorkflow.Definition).Given()
+            .When(new ReturnCommand.Submit(
+                Day, "ZA1", Sector.Acute, 1, new Dictionary<string, decimal>(), new Assessment(null, null, 0, 0, []), declaredLevel, "Synthetic (test)", null,
+                "test", "Test User", at, followUp))
+            .Reactions(ReturnWorkflow.Definition.StreamId(ReturnWorkflow.Key(Day, "ZA1"))).ToList();
 
     [Fact]
     public void MetAgainAfterItWasResolved_Reopens_AndAlertsFromTheTopOfTheLadder()
@@ -184,33 +227,5 @@ public class EscalationDeciderTests
         reopened.State.Status.ShouldBe(EscalationStatus.Alerted);
         reopened.State.Resolution.ShouldBeNull();
         Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0.AddHours(1))).When(Raise(T0.AddMinutes(30))).Then();
-    }
-
-    [Fact]
-    public void Round_RaisesRule2AtAssessment_ForAPartnerThatReportedOpel4BeforeTheRoundOpened()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
-        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
-        var early = new RoundEvent.ReturnRecorded("ZA1", Sector.Acute, 1, 4, 1, T0.AddHours(-4));
-        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
-
-        var send = DeciderSpec.For(RoundWorkflow.Definition).Given(early, opened)
-            .When(new RoundCommand.Assess(T0)).Reactions("round-2026-11-23").OfType<Reaction.Send>().ShouldHaveSingleItem();
-
-        send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
-    }
-
-    [Fact]
-    public void Round_DoesNotEscalateARevisionForAClosedDay()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
-        var schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-        var weights = new Dictionary<Sector, decimal> { [Sector.Acute] = 1m };
-        var opened = new RoundEvent.Opened(Day, [new ExpectedPartner("ZA1", Sector.Acute, 1, null)], weights, schedule, T0.AddHours(-3), policy);
-
-        DeciderSpec.For(RoundWorkflow.Definition).Given(opened)
-            .When(new RoundCommand.RecordReturn("ZA1", Sector.Acute, 1, 4, 1, schedule.ClosesAt.AddDays(2)))
-            .Reactions("round-2026-11-23").ShouldBeEmpty();
     }
 }

@@ -135,7 +135,7 @@ public sealed class InMemoryEventStoreTests
         await _store.AppendAsync(NewAppend("x-a", 0, null, "c1", workflow: "x"), CancellationToken.None);
         await _store.AppendAsync(NewAppend("w-a", 0, null, "c1"), CancellationToken.None);
 
-        var heads = await _store.ReadHeadsAsync("w", CancellationToken.None).ToListAsync();
+        var heads = await _store.ReadHeadsAsync("w", "", CancellationToken.None).ToListAsync();
 
         heads.Select(h => h.StreamId).ShouldBe(["w-a", "w-b"]);
     }
