@@ -13,6 +13,17 @@ using WinterOps.Testing;
 // Throughput of the workflow engine on a real (in-memory) Azurite, against the raw Table transaction it is
 // built on; then of the placement HTTP API (the real app in this process) against the same raw transaction.
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3]
+//        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
+if (Array.IndexOf(args, "--opel") is var opel and >= 0)
+{
+    var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
+    Console.WriteLine($"OPEL round on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
+    await using var opelAzurite = await AzuriteServer.StartAsync();
+    await OpelBench.RunAsync(opelAzurite, sizes);
+    Console.WriteLine($"At the end: {LoadAverage()}.");
+    return;
+}
+
 var measure = TimeSpan.FromSeconds(Option("--seconds", 6));
 var warmup = TimeSpan.FromSeconds(Option("--warmup", 1));
 var rounds = Option("--rounds", 3);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.CareHomes;
@@ -82,6 +83,10 @@ public static class WinterOpsApp
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
         services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
+        services.AddSingleton(builder.Configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
+        services.AddSingleton<NotificationRouting>();
+        services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
+        services.AddSingleton<Deliveries>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();

@@ -20,7 +20,7 @@ public sealed class Engine
         Catalog = new WorkflowCatalog([ReminderWorkflow.Definition]);
         Handler = new CommandHandler(Store, Catalog, signal ?? Queues);
         Inbox = new InboxStore(storage.Table(StorageNames.InboxTable));
-        Dispatcher = new OutboxDispatcher(Store, Queues, [Inbox], NullLogger<OutboxDispatcher>.Instance);
+        Dispatcher = new OutboxDispatcher(Store, Queues, [Inbox], null, NullLogger<OutboxDispatcher>.Instance);
         Sweeper = new OutboxSweeper(Store, Dispatcher, time, NullLogger<OutboxSweeper>.Instance);
         Runner = new QueuedCommandRunner(Catalog, Handler, [], Queues, time, NullLogger<QueuedCommandRunner>.Instance);
     }

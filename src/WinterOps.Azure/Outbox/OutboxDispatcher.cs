@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.Workflows;
 
@@ -15,11 +16,12 @@ public interface INotificationChannel
 }
 
 /// <summary>
-/// Sends a stream's pending outbox rows: notifications to every channel, commands and timers to their
-/// queues. Each row is marked sent once delivered, then the head's pending marker is cleared.
+/// Sends a stream's pending outbox rows: notifications to the in-process channels (inbox, offer board)
+/// and onto the delivery queue of each external channel they are routed to; commands and timers to
+/// their queues. Each row is marked sent once handed on, then the head's pending marker is cleared.
 /// </summary>
 public sealed partial class OutboxDispatcher(
-    IEventStore store, WorkflowQueues queues, IEnumerable<INotificationChannel> channels, ILogger<OutboxDispatcher> logger)
+    IEventStore store, WorkflowQueues queues, IEnumerable<INotificationChannel> channels, Deliveries? deliveries, ILogger<OutboxDispatcher> logger)
 {
     /// <summary>Delivers everything pending on a stream; returns how many outbox rows were sent.</summary>
     public async Task<int> DispatchAsync(string streamId, CancellationToken cancellationToken)
@@ -33,7 +35,7 @@ public sealed partial class OutboxDispatcher(
         var pending = await store.ReadPendingOutboxAsync(streamId, cancellationToken);
         foreach (var entry in pending)
         {
-            await DeliverAsync(entry, cancellationToken);
+            await DeliverAsync(streamId, entry, cancellationToken);
             await store.MarkSentAsync(streamId, entry, cancellationToken);
             LogSent(entry.Id, entry.Kind);
         }
@@ -46,7 +48,7 @@ public sealed partial class OutboxDispatcher(
         return pending.Count;
     }
 
-    private async Task DeliverAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    private async Task DeliverAsync(string streamId, OutboxEntry entry, CancellationToken cancellationToken)
     {
         switch (entry.Kind)
         {
@@ -55,6 +57,11 @@ public sealed partial class OutboxDispatcher(
                 foreach (var channel in channels)
                 {
                     await channel.DeliverAsync(entry.Id, notification, entry.CreatedAt, cancellationToken);
+                }
+
+                if (deliveries is not null)
+                {
+                    await deliveries.EnqueueAsync(entry.Id, streamId, notification, entry.CreatedAt, cancellationToken);
                 }
 
                 break;

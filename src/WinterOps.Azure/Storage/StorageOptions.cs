@@ -84,12 +84,14 @@ public static class StorageNames
     public const string InboxTable = "inbox";
     public const string IdempotencyTable = "idempotency";
     public const string OffersTable = "offers";
+    public const string DeadLettersTable = "deadletters";
 
     public const string DispatchQueue = "outbox-dispatch";
     public const string CommandsQueue = "workflow-commands";
     public const string TimersQueue = "workflow-timers";
+    public const string DeliveriesQueue = "notification-deliveries";
 
-    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable];
+    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable];
 
-    public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue];
+    public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue, DeliveriesQueue];
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.Workflows;
@@ -33,6 +34,8 @@ public static class TriggerFunctions
             await services.GetRequiredService<QueuedCommandRunner>().RunAsync(Read<QueuedCommand>(data), ct)),
         new("WorkflowTimers", new TriggerBinding.QueueMessages("message", StorageNames.TimersQueue), async (services, data, ct) =>
             await services.GetRequiredService<QueuedCommandRunner>().RunAsync(Read<QueuedCommand>(data), ct)),
+        new("NotificationDelivery", new TriggerBinding.QueueMessages("message", StorageNames.DeliveriesQueue), async (services, data, ct) =>
+            await services.GetRequiredService<Deliveries>().DeliverAsync(Read<DeliveryRequest>(data), ct)),
         new("OutboxSweeper", new TriggerBinding.Timer("timer", "0 */1 * * * *"), async (services, _, ct) =>
             await services.GetRequiredService<OutboxSweeper>().SweepAsync(ct)),
         new("DailyTick", new TriggerBinding.Timer("timer", "0 */5 * * * *"), async (services, _, ct) =>

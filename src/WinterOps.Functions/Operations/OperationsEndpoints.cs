@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Functions.Auth;
@@ -45,6 +46,19 @@ public static class OperationsEndpoints
             .WithSummary("Put a queue's poison messages back on it, once the cause of the failures is fixed (Coordinator).")
             .RequireRoles(Roles.Coordinator);
 
+        app.MapGet("/api/operations/dead-letters", async (Deliveries deliveries, int? limit, CancellationToken ct) =>
+                TypedResults.Ok(await deliveries.ListAsync(Math.Clamp(limit ?? 100, 1, 500), ct)))
+            .WithName("ListDeadLetters")
+            .WithTags("Operations")
+            .WithSummary("Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
+        app.MapPost("/api/operations/dead-letters/{id}/redrive", RedriveDeadLetterAsync)
+            .WithName("RedriveDeadLetter")
+            .WithTags("Operations")
+            .WithSummary("Deliver a dead-lettered notification again from its first attempt, once the cause is fixed (Coordinator).")
+            .RequireRoles(Roles.Coordinator);
+
         if (environment.IsDevelopment())
         {
             app.MapDemoMorning();
@@ -56,6 +70,11 @@ public static class OperationsEndpoints
                 .AllowAnonymous();
         }
     }
+
+    private static async Task<IResult> RedriveDeadLetterAsync(string id, Deliveries deliveries, CancellationToken cancellationToken) =>
+        await deliveries.RedriveAsync(id, cancellationToken)
+            ? TypedResults.Accepted((string?)null, new { redriven = id })
+            : TypedResults.Problem(statusCode: 404, title: "No such dead letter.", detail: $"There is no dead letter '{id}'; it may have been re-driven already.");
 
     private static async Task<IResult> HealthAsync(
         StorageAccount storage, StorageProvisioner provisioner, HttpContext http, CancellationToken cancellationToken)
