@@ -238,7 +238,7 @@ public static class RoundWorkflow
                 {
                     if (ToPartners("OpelReturnMissing", missing, $"No OPEL return for {date} by the deadline: your last level is carried forward", state) is { } carried)
                     {
-                        yield return carried;
+                        yield return carried with { Notification = carried.Notification with { Severity = Severity.Warning } };
                     }
                 }
 

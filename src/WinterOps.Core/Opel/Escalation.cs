@@ -188,19 +188,12 @@ public static class EscalationWorkflow
         {
             case EscalationEvent.Alerted e:
                 var alert = new Dictionary<string, string>(data) { ["step"] = e.Alert.Step.ToString(CultureInfo.InvariantCulture), ["acknowledgeBy"] = e.Alert.AcknowledgeBy.ToString("O", CultureInfo.InvariantCulture) };
-                if (e.Alert.Contact.EntraUserId is { } user)
-                {
-                    alert["entraUserId"] = user;
-                }
+                IReadOnlyList<string>? person = e.Alert.Contact.EntraUserId is { } user ? [user] : null;
 
+                // One notice: the Executives (and the contact in Teams), and the contact's organisation.
                 yield return new Reaction.Notify(new Notification(
                     "EscalationAlert", Recipient.Role("Executive"), $"{(e.Alert.Step > 1 ? "Not acknowledged: " : "")}{raised.Summary}", key, alert,
-                    $"/api/escalations/{key}"));
-                if (e.Alert.Contact.Org.Length > 0)
-                {
-                    yield return new Reaction.Notify(new Notification(
-                        "EscalationAlert", Recipient.Org(e.Alert.Contact.Org), raised.Summary, key, alert, $"/api/escalations/{key}"));
-                }
+                    $"/api/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person));
 
                 yield return new Reaction.Send(Name, key, new EscalationCommand.AcknowledgementDue(e.Alert.Step, e.Alert.AcknowledgeBy), e.Alert.AcknowledgeBy);
                 break;

@@ -318,8 +318,10 @@ public static class PlacementWorkflow
 
                 break;
             case PlacementEvent.Unplaced e:
-                yield return ToTeam(state, "PlacementUnplaced", $"No care home could take the placement: {e.Reason}");
-                yield return new Reaction.Notify(Note("PlacementUnplaced", Recipient.Role("Coordinator"), state, $"Unplaced {details.BedType} placement needs brokerage: {e.Reason}"));
+                // One notice for the referring team and the coordination centre, which brokers it by hand.
+                yield return new Reaction.Notify(Note(
+                    "PlacementUnplaced", Recipient.Org(details.ReferringOrg), state, $"No care home could take the {details.BedType} placement: {e.Reason}")
+                    with { AlsoTo = [Recipient.Role("Coordinator")], Severity = Severity.Warning });
                 if (!PastRequiredBy(details, e.At))
                 {
                     var endOfRequiredBy = London.StartOf(details.RequiredBy.AddDays(1));
@@ -330,7 +332,7 @@ public static class PlacementWorkflow
             case PlacementEvent.EscalatedPastRequiredBy:
                 yield return new Reaction.Notify(Note(
                     "PlacementEscalated", Recipient.Role("Coordinator"), state,
-                    $"Unplaced past its required-by date ({Iso(details.RequiredBy)}): a delayed discharge is blocking a hospital bed"));
+                    $"Unplaced past its required-by date ({Iso(details.RequiredBy)}): a delayed discharge is blocking a hospital bed") with { Severity = Severity.Critical });
                 break;
             case PlacementEvent.Cancelled e:
                 yield return ToTeam(state, "PlacementCancelled", "Placement cancelled");

@@ -30,8 +30,11 @@ public class EscalationDeciderTests
 
         when.State.Status.ShouldBe(EscalationStatus.Alerted);
         var reactions = when.Reactions(Stream);
-        reactions.OfType<Reaction.Notify>().Select(n => n.Notification.To).ShouldBe([Recipient.Role("Executive"), Recipient.Org("QZZ")]);
-        reactions.OfType<Reaction.Notify>().First().Notification.Data["entraUserId"].ShouldBe(First.EntraUserId);
+        var alert = reactions.OfType<Reaction.Notify>().ShouldHaveSingleItem().Notification;
+        alert.Recipients.ShouldBe([Recipient.Role("Executive"), Recipient.Org("QZZ")]);
+        alert.People.ShouldBe([First.EntraUserId!]); // reached in Teams
+        alert.Severity.ShouldBe(Severity.Critical);
+        alert.Data.Keys.ShouldNotContain("entraUserId");
         reactions.OfType<Reaction.Send>().ShouldHaveSingleItem().ShouldBe(
             new Reaction.Send(EscalationWorkflow.Name, Key, new EscalationCommand.AcknowledgementDue(1, T0 + Window), T0 + Window));
     }

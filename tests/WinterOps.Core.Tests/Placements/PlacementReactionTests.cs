@@ -202,7 +202,7 @@ public sealed class PlacementReactionTests
 
         var endOfRequiredBy = new DateTimeOffset(2026, 12, 4, 0, 0, 0, TimeSpan.Zero); // GMT in December
         Sends(reactions).ShouldBe([new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.CheckRequiredBy(endOfRequiredBy), endOfRequiredBy)]);
-        Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([
+        Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([
             ("PlacementOfferDeclined", Recipient.Org(H4.CqcLocationId)),
             ("PlacementUnplaced", Recipient.Org(Referrer)),
             ("PlacementUnplaced", Recipient.Role("Coordinator")),
@@ -232,12 +232,14 @@ public sealed class PlacementReactionTests
 
         Sends(reactions).ShouldBeEmpty();
         var notes = Notes(reactions);
-        notes.Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([
+        notes.SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([
             ("PlacementUnplaced", Recipient.Org(Referrer)),
             ("PlacementUnplaced", Recipient.Role("Coordinator")),
             ("PlacementEscalated", Recipient.Role("Coordinator")),
         ]);
-        notes[2].Notification.Title.ShouldContain("2026-11-30");
+        notes[0].Notification.Severity.ShouldBe(Severity.Warning);
+        notes[1].Notification.Severity.ShouldBe(Severity.Critical);
+        notes[1].Notification.Title.ShouldContain("2026-11-30");
     }
 
     [Fact]
