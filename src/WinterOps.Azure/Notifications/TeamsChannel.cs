@@ -29,6 +29,8 @@ public sealed partial class TeamsChannel : IExternalChannel, IDisposable
 
     public const int MaxPreviewChars = 150;
 
+    private const string SystemDefault = "systemDefault";
+
     private static readonly string[] GraphScopes = ["https://graph.microsoft.com/.default"];
 
     private readonly TeamsOptions _options;
@@ -78,16 +80,15 @@ public sealed partial class TeamsChannel : IExternalChannel, IDisposable
         }
 
         var n = notification.Notification;
-        var topic = new TeamworkActivityTopic { Source = TeamworkActivityTopicSource.Text, Value = Shorten(n.Title, MaxPreviewChars), WebUrl = WebUrl(n.Link ?? "/") };
-        var preview = new ItemBody { Content = Shorten(n.Title, MaxPreviewChars) };
-        List<KeyValuePair> parameters = [new KeyValuePair { Name = "systemDefaultText", Value = n.Title }];
+        var webUrl = WebUrl(n.Link ?? "/");
         var calls = 0;
         try
         {
             if (people.Count == 1)
             {
                 await _graph.Users[people[0]].Teamwork.SendActivityNotification.PostAsync(
-                    new ToUserBody { Topic = topic, ActivityType = "systemDefault", PreviewText = preview, TemplateParameters = parameters }, cancellationToken: cancellationToken);
+                    new ToUserBody { Topic = Topic(n.Title, webUrl), ActivityType = SystemDefault, PreviewText = Preview(n.Title), TemplateParameters = Text(n.Title) },
+                    cancellationToken: cancellationToken);
                 calls++;
             }
             else
@@ -97,10 +98,10 @@ public sealed partial class TeamsChannel : IExternalChannel, IDisposable
                     await _graph.Teamwork.SendActivityNotificationToRecipients.PostAsync(
                         new ToRecipientsBody
                         {
-                            Topic = topic,
-                            ActivityType = "systemDefault",
-                            PreviewText = preview,
-                            TemplateParameters = parameters,
+                            Topic = Topic(n.Title, webUrl),
+                            ActivityType = SystemDefault,
+                            PreviewText = Preview(n.Title),
+                            TemplateParameters = Text(n.Title),
                             Recipients = [.. chunk.Select(id => new AadUserNotificationRecipient { UserId = id })],
                         },
                         cancellationToken: cancellationToken);
@@ -124,6 +125,15 @@ public sealed partial class TeamsChannel : IExternalChannel, IDisposable
     }
 
     public void Dispose() => _http?.Dispose();
+
+    // Fresh model objects for every request: the SDK's backing store serialises only what changed since an
+    // object was last sent, so a topic shared by two bulk calls would go out empty the second time.
+    private static TeamworkActivityTopic Topic(string title, string webUrl) =>
+        new() { Source = TeamworkActivityTopicSource.Text, Value = Shorten(title, MaxPreviewChars), WebUrl = webUrl };
+
+    private static ItemBody Preview(string title) => new() { Content = Shorten(title, MaxPreviewChars) };
+
+    private static List<KeyValuePair> Text(string title) => [new KeyValuePair { Name = "systemDefaultText", Value = title }];
 
     /// <summary>The notification's target: a Teams deep link to the app's tab when <see cref="TeamsOptions.AppId"/> is set, else the absolute link.</summary>
     private string WebUrl(string link)
