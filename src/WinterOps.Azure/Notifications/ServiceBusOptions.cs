@@ -1,0 +1,31 @@
+namespace WinterOps.Azure.Notifications;
+
+/// <summary>
+/// Settings of the Service Bus channel (section <c>Notifications:ServiceBus</c>). The channel is off unless
+/// <see cref="ConnectionString"/> or <see cref="FullyQualifiedNamespace"/> is set.
+/// </summary>
+public sealed class ServiceBusOptions
+{
+    public const string Section = "Notifications:ServiceBus";
+
+    /// <summary>
+    /// <c>Endpoint=sb://{namespace}/;SharedAccessKeyName=...;SharedAccessKey=...</c>: send with a SAS token.
+    /// Leave empty in Azure and set <see cref="FullyQualifiedNamespace"/>: the managed identity sends with an Entra token.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>e.g. <c>winterops-prod.servicebus.windows.net</c>; the identity needs Azure Service Bus Data Sender on the topic.</summary>
+    public string? FullyQualifiedNamespace { get; set; }
+
+    /// <summary>The topic partners subscribe to (duplicate detection on).</summary>
+    public string TopicName { get; set; } = "winterops-events";
+
+    /// <summary>
+    /// Sends to this base URL instead of <c>https://{namespace}</c> (a test fake). https, or http for loopback
+    /// hosts only. The SAS token is still signed for the real <c>https://{namespace}/{topic}</c>.
+    /// </summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>Off when neither a connection string nor a namespace is set.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(ConnectionString) || !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
+}
