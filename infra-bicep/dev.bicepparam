@@ -13,7 +13,7 @@ param escalationsSystemOrg = 'QZZ'
 // the default is "TargetOrg = '<odsCode>' OR TargetOrg = 'ALL'".
 param partners = [
   { odsCode: 'RZ1', name: 'Bedmoor Hospitals NHS Trust (demo)' }
-  { odsCode: 'RZ8', name: 'Riverside Hospice (demo)', filter: 'TargetOrg = \'RZ8\' AND EventType <> \'ReturnReminder\'' }
+  { odsCode: 'RZ8', name: 'Riverside Hospice (demo)', filter: 'TargetOrg = \'RZ8\'' } // its own messages only, not the system-wide ones
 ]
 
 param maximumInstanceCount = 40

@@ -24,6 +24,9 @@ param authAuthority string = '${environment().authentication.loginEndpoint}${ten
 @minLength(1)
 param authAudience string
 
+@description('Claim holding the caller\'s organisation (ODS code or CQC location id) as the token carries it.')
+param authOrgClaim string = 'org'
+
 @description('ODS code of the partner whose contacts are the ICS executive on-call ladder (e.g. the ICB).')
 param escalationsSystemOrg string
 
@@ -151,6 +154,7 @@ module functionApp 'modules/functionapp.bicep' = {
       ASPNETCORE_ENVIRONMENT: 'Production'
       Auth__Authority: authAuthority
       Auth__Audience: authAudience
+      Auth__OrgClaim: authOrgClaim
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
       Escalations__SystemOrg: escalationsSystemOrg

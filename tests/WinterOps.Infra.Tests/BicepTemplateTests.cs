@@ -202,6 +202,7 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         Setting("ASPNETCORE_ENVIRONMENT").ShouldBe("Production");
         Setting("Auth__Authority").ShouldContain("authAuthority");
         Setting("Auth__Audience").ShouldContain("authAudience");
+        Setting("Auth__OrgClaim").ShouldContain("authOrgClaim");
         Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING").ShouldContain("Authorization=AAD");
         Setting("APPLICATIONINSIGHTS_CONNECTION_STRING").ShouldContain("connectionString");
         Setting("Escalations__SystemOrg").ShouldContain("escalationsSystemOrg");
