@@ -85,6 +85,16 @@ public static class WinterOpsApp
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
         services.AddSingleton(builder.Configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
         services.AddSingleton<NotificationRouting>();
+        services.AddSingleton(builder.Configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
+        services.AddSingleton(builder.Configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
+        services.AddSingleton<IExternalChannel>(sp => new ServiceBusChannel(
+            sp.GetRequiredService<ServiceBusOptions>(), new HttpClient { Timeout = ChannelHttp.RequestTimeout }, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
+        services.AddSingleton<IExternalChannel>(sp => new TeamsChannel(
+            sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
+        services.AddSingleton<IExternalChannel>(sp => new WebhookChannel(
+            sp.GetRequiredService<TeamsOptions>(), new HttpClient { Timeout = ChannelHttp.RequestTimeout }, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<WebhookChannel>>()));
         services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
         services.AddSingleton<Deliveries>();
         services.AddSingleton<OutboxDispatcher>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.Workflows;
+using DeliveryLoop = WinterOps.Azure.Notifications.Deliveries;
 
 namespace WinterOps.Azure.Tests.Deliveries;
 
@@ -49,9 +50,9 @@ public sealed class DeliveriesTests
     [Fact]
     public async Task AFailureWithoutRetryAfter_IsQueuedAgain_HiddenForAnExponentialBackoff()
     {
-        Notifications.Deliveries.Backoff(1).ShouldBeInRange(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.4));
-        Notifications.Deliveries.Backoff(5).ShouldBeInRange(TimeSpan.FromSeconds(32), TimeSpan.FromSeconds(38.4));
-        Notifications.Deliveries.Backoff(30).ShouldBe(Notifications.Deliveries.MaxBackoff);
+        DeliveryLoop.Backoff(1).ShouldBeInRange(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2.4));
+        DeliveryLoop.Backoff(5).ShouldBeInRange(TimeSpan.FromSeconds(32), TimeSpan.FromSeconds(38.4));
+        DeliveryLoop.Backoff(30).ShouldBe(DeliveryLoop.MaxBackoff);
 
         var (deliveries, engine, channel) = await StartAsync(new NotificationOptions());
         channel.Failures.Enqueue(new DeliveryFailedException("Service unavailable", transient: true, status: 503));
@@ -120,14 +121,14 @@ public sealed class DeliveriesTests
 
     private static DeliveryRequest Request(int attempt) => new("out-1", "placement-pl-1", "scripted", Offer, DateTimeOffset.UnixEpoch, attempt);
 
-    private static async Task<(Notifications.Deliveries Deliveries, Engine Engine, ScriptedChannel Channel)> StartAsync(NotificationOptions options)
+    private static async Task<(DeliveryLoop Deliveries, Engine Engine, ScriptedChannel Channel)> StartAsync(NotificationOptions options)
     {
         var engine = await Engine.StartAsync();
         var channel = new ScriptedChannel();
         var routing = new NotificationRouting(new NotificationOptions { Routes = new() { ["PlacementOffered"] = "scripted,disabled,unknown" } });
-        var deliveries = new Notifications.Deliveries(
+        var deliveries = new DeliveryLoop(
             engine.Storage, [channel, new DisabledChannel()], routing, new OneBroker(), options,
-            engine.Time, NullLogger<Notifications.Deliveries>.Instance);
+            engine.Time, NullLogger<DeliveryLoop>.Instance);
         return (deliveries, engine, channel);
     }
 
