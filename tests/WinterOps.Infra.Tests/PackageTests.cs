@@ -19,7 +19,8 @@ public sealed class Package : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Run = await Repo.RunAsync(Path.Combine(Repo.Root, "deploy.sh"), "package", "--output", Folder, "--teams-app-id", TeamsSenderClientId);
+        // Niced: the publish yields the CPU to the timing-sensitive tests of other projects running beside it.
+        Run = await Repo.RunAsync("nice", "-n", "15", Path.Combine(Repo.Root, "deploy.sh"), "package", "--output", Folder, "--teams-app-id", TeamsSenderClientId);
         Run.ExitCode.ShouldBe(0, Run.Output + Run.Error);
         FunctionApp = ZipFile.OpenRead(Path.Combine(Folder, "functionapp.zip"));
         TeamsApp = ZipFile.OpenRead(Path.Combine(Folder, "teams-app.zip"));
