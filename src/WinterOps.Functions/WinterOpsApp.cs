@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.CareHomes;
@@ -79,6 +80,7 @@ public static class WinterOpsApp
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
         services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
+        AddExternalChannels(builder);
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();
@@ -96,6 +98,7 @@ public static class WinterOpsApp
         }
 
         var app = builder.Build();
+        _ = app.Services.GetServices<IExternalChannel>().ToList(); // wrong channel settings fail now, not at the first notification
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -141,6 +144,34 @@ public static class WinterOpsApp
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    /// <summary>
+    /// Service Bus, Teams (Graph) and the Teams Workflows webhook, as <see cref="IExternalChannel"/> singletons;
+    /// each is off (Enabled false) unless configured, and wrong settings fail here, at start-up.
+    /// </summary>
+    private static void AddExternalChannels(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(builder.Configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
+        services.AddSingleton(builder.Configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
+        foreach (var name in new[] { ServiceBusChannel.HttpClientName, WebhookChannel.HttpClientName })
+        {
+            // The channels are singletons holding their client: pooled connections are renewed to follow DNS changes.
+            services.AddHttpClient(name, c => c.Timeout = ChannelHttp.RequestTimeout)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        }
+
+        services.AddSingleton(sp => new ServiceBusChannel(
+            sp.GetRequiredService<ServiceBusOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
+        services.AddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
+        services.AddSingleton(sp => new WebhookChannel(
+            sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookChannel>>()));
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<ServiceBusChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<TeamsChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<WebhookChannel>());
     }
 
     private static void AddTelemetry(WebApplicationBuilder builder)
