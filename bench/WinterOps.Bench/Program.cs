@@ -12,7 +12,7 @@ using WinterOps.Testing;
 
 // Throughput of the workflow engine on a real (in-memory) Azurite, against the raw Table transaction it is
 // built on; then of the placement HTTP API (the real app in this process) against the same raw transaction.
-// Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3]
+// Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
@@ -28,6 +28,13 @@ var measure = TimeSpan.FromSeconds(Option("--seconds", 6));
 var warmup = TimeSpan.FromSeconds(Option("--warmup", 1));
 var rounds = Option("--rounds", 3);
 int[] concurrencies = [1, 16];
+
+// The notification dispatch case runs on its own (no Azurite): --servicebus.
+if (args.Contains("--servicebus"))
+{
+    await ServiceBusBench.RunAsync(measure, warmup, rounds);
+    return;
+}
 
 Console.WriteLine(
     $"Starting Azurite; per case {warmup.TotalSeconds:0} s warm-up, then {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +

@@ -85,16 +85,7 @@ public static class WinterOpsApp
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
         services.AddSingleton(builder.Configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
         services.AddSingleton<NotificationRouting>();
-        services.AddSingleton(builder.Configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
-        services.AddSingleton(builder.Configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
-        services.AddSingleton<IExternalChannel>(sp => new ServiceBusChannel(
-            sp.GetRequiredService<ServiceBusOptions>(), new HttpClient { Timeout = ChannelHttp.RequestTimeout }, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
-        services.AddSingleton<IExternalChannel>(sp => new TeamsChannel(
-            sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
-        services.AddSingleton<IExternalChannel>(sp => new WebhookChannel(
-            sp.GetRequiredService<TeamsOptions>(), new HttpClient { Timeout = ChannelHttp.RequestTimeout }, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<WebhookChannel>>()));
+        AddExternalChannels(builder);
         services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
         services.AddSingleton<Deliveries>();
         services.AddSingleton<OutboxDispatcher>();
@@ -114,6 +105,7 @@ public static class WinterOpsApp
         }
 
         var app = builder.Build();
+        _ = app.Services.GetServices<IExternalChannel>().ToList(); // wrong channel settings fail now, not at the first notification
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -159,6 +151,34 @@ public static class WinterOpsApp
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    /// <summary>
+    /// Service Bus, Teams (Graph) and the Teams Workflows webhook, as <see cref="IExternalChannel"/> singletons;
+    /// each is off (Enabled false) unless configured, and wrong settings fail here, at start-up.
+    /// </summary>
+    private static void AddExternalChannels(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(builder.Configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
+        services.AddSingleton(builder.Configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
+        foreach (var name in new[] { ServiceBusChannel.HttpClientName, WebhookChannel.HttpClientName })
+        {
+            // The channels are singletons holding their client: pooled connections are renewed to follow DNS changes.
+            services.AddHttpClient(name, c => c.Timeout = ChannelHttp.RequestTimeout)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        }
+
+        services.AddSingleton(sp => new ServiceBusChannel(
+            sp.GetRequiredService<ServiceBusOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
+        services.AddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
+        services.AddSingleton(sp => new WebhookChannel(
+            sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookChannel>>()));
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<ServiceBusChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<TeamsChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<WebhookChannel>());
     }
 
     private static void AddTelemetry(WebApplicationBuilder builder)

@@ -17,8 +17,14 @@ public sealed class ServiceBusOptions
     /// <summary>e.g. <c>winterops-prod.servicebus.windows.net</c>; the identity needs Azure Service Bus Data Sender on the topic.</summary>
     public string? FullyQualifiedNamespace { get; set; }
 
-    /// <summary>The topic partners subscribe to (duplicate detection on).</summary>
-    public string TopicName { get; set; } = "winterops-events";
+    public const string DefaultTopic = "winterops-events";
+
+    /// <summary>The topic partners subscribe to (duplicate detection on); empty means <see cref="DefaultTopic"/>.</summary>
+    public string TopicName
+    {
+        get => string.IsNullOrWhiteSpace(field) ? DefaultTopic : field;
+        set;
+    }
 
     /// <summary>
     /// Sends to this base URL instead of <c>https://{namespace}</c> (a test fake). https, or http for loopback

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.Logging;

@@ -26,8 +26,14 @@ public sealed class TeamsOptions
     /// <summary>Local development only; in Azure leave empty and use the managed identity.</summary>
     public string? ClientSecret { get; set; }
 
-    /// <summary>Graph's base URL (a test fake: https, or http for loopback only).</summary>
-    public string GraphBaseUrl { get; set; } = "https://graph.microsoft.com/v1.0";
+    public const string DefaultGraphBaseUrl = "https://graph.microsoft.com/v1.0";
+
+    /// <summary>Graph's base URL; empty means <see cref="DefaultGraphBaseUrl"/> (a test fake: https, or http for loopback only).</summary>
+    public string GraphBaseUrl
+    {
+        get => string.IsNullOrWhiteSpace(field) ? DefaultGraphBaseUrl : field;
+        set;
+    }
 
     /// <summary>
     /// Where people open WinterOps, e.g. <c>https://winterops.example.nhs.uk</c>: a notification's link (a path

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -276,6 +275,8 @@ public sealed class ServiceBusChannelTests : IAsyncLifetime
     {
         Endpoint(new ServiceBusOptions { ConnectionString = _bus.ConnectionString })
             .ShouldBe(new Uri("https://winterops-test.servicebus.windows.net/winterops-events/messages?timeout=60"));
+        Endpoint(new ServiceBusOptions { FullyQualifiedNamespace = "ns.servicebus.windows.net", TopicName = "" }) // an empty setting: the default
+            .ShouldBe(new Uri("https://ns.servicebus.windows.net/winterops-events/messages?timeout=60"));
         Endpoint(new ServiceBusOptions { FullyQualifiedNamespace = "ns.servicebus.windows.net", TopicName = "t" })
             .ShouldBe(new Uri("https://ns.servicebus.windows.net/t/messages?timeout=60"));
 
