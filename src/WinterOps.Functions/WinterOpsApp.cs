@@ -172,7 +172,8 @@ public static class WinterOpsApp
         services.AddSingleton(sp => new ServiceBusChannel(
             sp.GetRequiredService<ServiceBusOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusChannel.HttpClientName),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
-        services.AddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
+        // TryAdd: a test registers the channel first with a fake Graph's token provider in place of Entra.
+        services.TryAddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
         services.AddSingleton(sp => new WebhookChannel(
             sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookChannel.HttpClientName),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookChannel>>()));

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Builder;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core;
@@ -45,13 +46,20 @@ public sealed class Brokerage : IAsyncDisposable
 
     public DateOnly Today => London.Today(Now);
 
-    public static async Task<Brokerage> StartAsync(bool localTriggers = false, TimeSpan? responseWindow = null, TimeProvider? time = null)
+    public static async Task<Brokerage> StartAsync(
+        bool localTriggers = false, TimeSpan? responseWindow = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
     {
         var app = await TestApp.StartAsync(
             localTriggers: localTriggers,
-            configure: responseWindow is { } window
-                ? b => b.Configuration["Placements:ResponseWindow"] = window.ToString("c", CultureInfo.InvariantCulture)
-                : null,
+            configure: b =>
+            {
+                if (responseWindow is { } window)
+                {
+                    b.Configuration["Placements:ResponseWindow"] = window.ToString("c", CultureInfo.InvariantCulture);
+                }
+
+                configure?.Invoke(b);
+            },
             time: time);
         var coordinator = await app.ClientAsAsync("Coordinator", "QZZ", CoordinatorName);
         var team = await app.ClientAsAsync("DischargeTeam", ReferringOrg, TeamName);
@@ -116,14 +124,15 @@ public sealed class Brokerage : IAsyncDisposable
         }
     }
 
-    public static object HomeBody(string name, string locality, string cqcRating, string[] bedTypes, string[]? clinicalExclusions = null) => new
+    public static object HomeBody(
+        string name, string locality, string cqcRating, string[] bedTypes, string[]? clinicalExclusions = null, string? brokerEntraUserId = null) => new
     {
         name,
         locality,
         bedTypes,
         clinicalExclusions = clinicalExclusions ?? [],
         cqcRating,
-        brokerContacts = new[] { new { name = "Robin Broker (test)", entraUserId = (string?)null, phone = "+44 1234 567890" } },
+        brokerContacts = new[] { new { name = "Robin Broker (test)", entraUserId = brokerEntraUserId, phone = "+44 1234 567890" } },
     };
 
     public static object VacanciesBody(DateTimeOffset asOf, int maxCapacity, int occupied, int vacantReserved, int vacantAccepting, string bedType = "nursing") => new
@@ -139,11 +148,12 @@ public sealed class Brokerage : IAsyncDisposable
     /// </summary>
     public async Task<string> AddHomeAsync(
         string cqcLocationId, string locality = "Bedmoor", string cqcRating = "good", int vacantAccepting = 2, int maxCapacity = 20,
-        int occupied = 10, int vacantReserved = 0, string[]? bedTypes = null, string[]? clinicalExclusions = null, TimeSpan vacanciesAge = default)
+        int occupied = 10, int vacantReserved = 0, string[]? bedTypes = null, string[]? clinicalExclusions = null, TimeSpan vacanciesAge = default,
+        string? brokerEntraUserId = null)
     {
         bedTypes ??= ["nursing"];
         var put = await Coordinator.PutAsJsonAsync(
-            $"/api/care-homes/{cqcLocationId}", HomeBody($"Synthetic Home {cqcLocationId}", locality, cqcRating, bedTypes, clinicalExclusions));
+            $"/api/care-homes/{cqcLocationId}", HomeBody($"Synthetic Home {cqcLocationId}", locality, cqcRating, bedTypes, clinicalExclusions, brokerEntraUserId));
         put.StatusCode.ShouldBe(HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
         var broker = await BrokerAsync(cqcLocationId);
         var vacancies = await broker.PutAsJsonAsync(

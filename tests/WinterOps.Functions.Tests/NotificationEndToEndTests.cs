@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WinterOps.Azure.Notifications;
+using WinterOps.Azure.Storage;
+using WinterOps.Core;
+using WinterOps.Functions.Tests.Opel;
+using WinterOps.Functions.Tests.Placements;
+using WinterOps.Testing.Fakes;
+
+namespace WinterOps.Functions.Tests;
+
+/// <summary>
+/// The whole path, with the app's own triggers running: a placement offered to a care home and a partner at
+/// OPEL 4 reach Service Bus (a loopback fake topic), Teams (a fake Graph) and the Workflows webhook (a fake)
+/// exactly as the message catalogue says, and every recipient's inbox; and with no channel configured the
+/// inbox still gets everything.
+/// </summary>
+public sealed class NotificationEndToEndTests
+{
+    private const string Home = "1-1000000501";
+    private const string Partner = "Z0501";
+
+    // Synthetic Entra object ids.
+    private const string BrokerUser = "00000000-0000-4000-8000-00000000b501";
+    private const string OnCallUser = "00000000-0000-4000-8000-00000000e501";
+
+    private const string LinkBase = "https://winterops.example.nhs.uk";
+
+    [Fact]
+    public async Task PlacementOfferedAndPartnerAtOpel4_ReachServiceBusTeamsWebhookAndInboxes_AndNothingElse()
+    {
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        await using var bus = await FakeServiceBus.StartAsync(time: clock); // SAS tokens expire by the app's clock
+        await using var graph = await FakeGraph.StartAsync();
+        await using var webhook = await FakeWebhook.StartAsync();
+        var outcome = await RunAsync(clock, b =>
+        {
+            b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
+            b.Configuration["Notifications:ServiceBus:BaseUrl"] = bus.BaseAddress.ToString();
+            b.Configuration["Notifications:Teams:TenantId"] = "00000000-0000-4000-8000-00000000a001";
+            b.Configuration["Notifications:Teams:ClientId"] = "00000000-0000-4000-8000-00000000a002";
+            b.Configuration["Notifications:Teams:GraphBaseUrl"] = graph.BaseUrl;
+            b.Configuration["Notifications:Teams:LinkBaseUrl"] = LinkBase;
+            b.Configuration["Notifications:Teams:WorkflowWebhookUrl"] = webhook.Url;
+            b.Services.AddSingleton(sp => new TeamsChannel(
+                sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>(), FakeGraph.Authentication));
+        },
+        settled: () => bus.Messages.Count >= 3 && graph.Requests.Count >= 2 && webhook.Requests.Count >= 1);
+
+        // Service Bus: one message per event, filterable by type, target organisation and severity.
+        var messages = bus.Messages.OrderBy(m => m.Label, StringComparer.Ordinal).ToList();
+        messages.Select(m => $"{m.Label} {m.UserProperties["TargetOrg"]} {m.UserProperties["Severity"]} {m.CorrelationId}").ShouldBe(
+        [
+            $"EscalationAlert {Partner} Critical escalation-{outcome.EscalationId}",
+            $"PartnerRegistered ALL Info partner-{Partner}",
+            $"PlacementOffered {Home} Info placement-{outcome.PlacementId}",
+        ]);
+        foreach (var message in messages)
+        {
+            using var cloudEvent = JsonDocument.Parse(message.Body);
+            cloudEvent.RootElement.GetProperty("id").GetString().ShouldBe(message.MessageId);
+            cloudEvent.RootElement.GetProperty("type").GetString().ShouldBe(CloudEvents.TypeFor(message.Label!));
+            message.UserProperties["EventType"].ShouldBe(message.Label);
+        }
+
+        // Teams: the home's broker is told of the offer, the partner's on-call director of the alert, each by Entra id.
+        graph.Requests.Select(r => $"{r.Method} {r.PathAndQuery} {WebUrl(r.Body)}").Order(StringComparer.Ordinal).ShouldBe(
+        [
+            $"POST /v1.0/users/{BrokerUser}/teamwork/sendActivityNotification {LinkBase}/api/placements/{outcome.PlacementId}",
+            $"POST /v1.0/users/{OnCallUser}/teamwork/sendActivityNotification {LinkBase}/api/escalations/{outcome.EscalationId}",
+        ]);
+
+        // The channel's Workflows webhook: a card for the escalation only.
+        webhook.Requests.Count.ShouldBe(1);
+        webhook.Requests[0].Body.ShouldContain($"{LinkBase}/api/escalations/{outcome.EscalationId}");
+
+        outcome.Inboxes.ShouldBe(ExpectedInboxes);
+        outcome.DeadLetters.ShouldBe(0);
+        foreach (var request in bus.Requests.Concat(graph.Requests).Concat(webhook.Requests))
+        {
+            foreach (var planted in outcome.PatientDetails)
+            {
+                request.Body.ShouldNotContain(planted, Case.Insensitive);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WithNoChannelConfigured_TheAppRuns_AndTheInboxGetsEverything()
+    {
+        var outcome = await RunAsync(new TestClock(DateTimeOffset.UtcNow), _ => { }, settled: () => true);
+
+        outcome.Inboxes.ShouldBe(ExpectedInboxes);
+        outcome.DeadLetters.ShouldBe(0); // nothing was queued for a channel that is off
+    }
+
+    /// <summary>Each user's inbox, by notification type: the same whichever external channels are on.</summary>
+    private static readonly string[] ExpectedInboxes =
+    [
+        "coordinator: PartnerRegistered",
+        "team: ",
+        "broker: PlacementOffered",
+        "partner: EscalationAlert",
+        "executive: EscalationAlert",
+    ];
+
+    private static string? WebUrl(string graphBody)
+    {
+        using var body = JsonDocument.Parse(graphBody);
+        return body.RootElement.GetProperty("topic").GetProperty("webUrl").GetString();
+    }
+
+    private sealed record Outcome(IReadOnlyList<string> Inboxes, string PlacementId, string EscalationId, int DeadLetters, IReadOnlyList<string> PatientDetails);
+
+    /// <summary>
+    /// Registers a partner (its on-call contact has an Entra id) and a care home (its broker has one), requests a
+    /// placement the home is offered, and has the partner declare OPEL 4; waits until the work has settled (the
+    /// dispatch, command and delivery queues are empty and <paramref name="settled"/> holds) and reads every inbox.
+    /// </summary>
+    private static async Task<Outcome> RunAsync(TestClock clock, Action<WebApplicationBuilder> configure, Func<bool> settled)
+    {
+        await using var brokerage = await Brokerage.StartAsync(localTriggers: true, time: clock, configure: configure);
+        var app = brokerage.App;
+        using var partner = await app.ClientAsAsync("Partner", Partner, "Pat Reporter (test)");
+        using var executive = await app.ClientAsAsync("Executive", "QZZ", "Evelyn Executive (test)");
+        var broker = await brokerage.BrokerAsync(Home);
+
+        // Tokens are issued; now a fixed morning before the round opens, so no round timer adds its own notices.
+        var today = London.Today(clock.UtcNow);
+        clock.UtcNow = London.At(today, new TimeOnly(7, 0));
+
+        var registered = await brokerage.Coordinator.PutAsJsonAsync($"/api/partners/{Partner}", new
+        {
+            name = "Synthetic Acute Trust 501 (test)",
+            sector = "acute",
+            sizeWeight = 100,
+            expectedDaily = true,
+            contacts = new[] { new { name = "Alex Oncall (test)", entraUserId = OnCallUser, role = "On-call director", onCallOrder = 1 } },
+        });
+        registered.StatusCode.ShouldBe(HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+        await brokerage.AddHomeAsync(Home, brokerEntraUserId: BrokerUser);
+
+        var request = brokerage.RequestBody();
+        var placement = await brokerage.RequestAsync(request);
+        var opel4 = await partner.PutAsJsonAsync($"/api/returns/{OpelRound.Iso(today)}/{Partner}", OpelRound.Return(declaredLevel: 4));
+        opel4.StatusCode.ShouldBe(HttpStatusCode.OK, await opel4.Content.ReadAsStringAsync());
+
+        var queues = app.Get<StorageAccount>();
+        await Brokerage.EventuallyAsync(
+            async () =>
+            {
+                var waiting = new List<string>();
+                foreach (var name in new[] { StorageNames.DispatchQueue, StorageNames.CommandsQueue, StorageNames.DeliveriesQueue })
+                {
+                    if ((await queues.Queue(name).GetPropertiesAsync()).Value.ApproximateMessagesCount is > 0 and var count)
+                    {
+                        waiting.Add($"{count} in {name}");
+                    }
+                }
+
+                return waiting.Count > 0 ? string.Join(", ", waiting) : settled() ? "" : "not all deliveries arrived";
+            },
+            waiting => waiting.Length == 0,
+            "the notifications to settle");
+
+        var escalations = await Http.JsonAsync(await brokerage.Coordinator.GetAsync("/api/escalations"));
+        var inboxes = new List<string>();
+        foreach (var (who, client) in new[] { ("coordinator", brokerage.Coordinator), ("team", brokerage.Team), ("broker", broker), ("partner", partner), ("executive", executive) })
+        {
+            var types = (await Brokerage.InboxAsync(client)).EnumerateArray().Select(i => i.GetProperty("type").GetString()!).Order(StringComparer.Ordinal);
+            inboxes.Add($"{who}: {string.Join(", ", types)}");
+        }
+
+        var deadLetters = (await Http.JsonAsync(await brokerage.Coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength();
+        return new Outcome(
+            inboxes, Brokerage.Id(placement), escalations.EnumerateArray().Single().GetProperty("escalationId").GetString()!, deadLetters,
+            [(string)request["patientRef"]!, (string)request["nhsNumber"]!, (string)request["needsSummary"]!]);
+    }
+}
