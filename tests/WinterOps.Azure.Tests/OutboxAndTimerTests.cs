@@ -22,7 +22,7 @@ public class OutboxAndTimerTests
         (await engine.Sweeper.SweepAsync(default)).ShouldBe(0); // marker cleared
         await engine.Dispatcher.DispatchAsync("reminder-crash", default); // a late duplicate dispatch
 
-        var inbox = await engine.Inbox.ReadAsync([Recipient.Role("Coordinator")], null, 50, default);
+        var inbox = (await engine.Inbox.ReadAsync([Recipient.Role("Coordinator")], null, null, 50, default)).Items;
         inbox.Select(i => i.Id).ShouldBe(["reminder-crash.0000000002.0"]);
         (await engine.Store.ReadPendingOutboxAsync("reminder-crash", default)).ShouldBeEmpty();
         (await engine.Store.ReadHeadAsync("reminder-crash", default))!.PendingSince.ShouldBeNull();
@@ -39,7 +39,7 @@ public class OutboxAndTimerTests
         await engine.Inbox.DeliverAsync("m-1", notification, engine.Time.GetUtcNow(), default);
         await engine.Inbox.DeliverAsync("m-1", notification, engine.Time.GetUtcNow(), default);
 
-        (await engine.Inbox.ReadAsync([Recipient.Org("RZ1")], null, 10, default)).Count.ShouldBe(1);
+        (await engine.Inbox.ReadAsync([Recipient.Org("RZ1")], null, null, 10, default)).Items.Count.ShouldBe(1);
     }
 
     [Fact]

@@ -8,6 +8,9 @@ namespace WinterOps.Azure.Outbox;
 public sealed record InboxItem(
     string Id, string Type, string Recipient, string Title, string Subject, IReadOnlyDictionary<string, string> Data, string? Link, DateTimeOffset CreatedAt);
 
+/// <summary>A page of an inbox, newest first; <see cref="Next"/> is the cursor of the next (older) page, null on the last.</summary>
+public sealed record InboxPage(IReadOnlyList<InboxItem> Items, string? Next);
+
 /// <summary>
 /// The inbox channel, always on: one partition per recipient (organisation or role), rows keyed by
 /// inverted time then outbox id, so a page reads newest first and a redelivery overwrites itself.
@@ -36,33 +39,51 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
         }
     }
 
-    /// <summary>The newest items for any of <paramref name="recipients"/>, created after <paramref name="since"/>.</summary>
-    public async Task<IReadOnlyList<InboxItem>> ReadAsync(
-        IEnumerable<Recipient> recipients, DateTimeOffset? since, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the items for any of <paramref name="recipients"/>, newest first: those created after
+    /// <paramref name="since"/> and older than the cursor <paramref name="before"/> (a page's <see cref="InboxPage.Next"/>).
+    /// An item addressed to several of the recipients appears once.
+    /// </summary>
+    public async Task<InboxPage> ReadAsync(
+        IEnumerable<Recipient> recipients, DateTimeOffset? since, string? before, int limit, CancellationToken cancellationToken)
     {
-        var items = new List<InboxItem>();
+        var items = new Dictionary<string, (string RowKey, InboxItem Item)>(StringComparer.Ordinal);
         foreach (var recipient in recipients.Distinct())
         {
             var partition = recipient.ToString();
-            var filter = since is { } after
-                ? TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {RowKey(after, "")}")
-                : TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
-            var taken = 0;
-            await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: limit, cancellationToken: cancellationToken))
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
+            if (since is { } after)
             {
-                items.Add(new InboxItem(
+                filter += " and " + TableClient.CreateQueryFilter($"RowKey lt {RowKey(after, "")}");
+            }
+
+            if (before is not null)
+            {
+                filter += " and " + TableClient.CreateQueryFilter($"RowKey gt {before}");
+            }
+
+            // Rows come in key order (newest first): one more than a page tells whether there is another.
+            var taken = 0;
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+            {
+                items.TryAdd(e.GetString("Id"), (e.RowKey, new InboxItem(
                     e.GetString("Id"), e.GetString("Type"), partition, e.GetString("Title"), e.GetString("Subject"),
                     JsonSerializer.Deserialize<Dictionary<string, string>>(e.GetString("Data"), WorkflowJson.Options)!,
-                    e.GetString("Link"), e.GetDateTimeOffset("CreatedAt")!.Value));
-                if (++taken == limit)
+                    e.GetString("Link"), e.GetDateTimeOffset("CreatedAt")!.Value)));
+                if (++taken > limit)
                 {
                     break;
                 }
             }
         }
 
-        return items.OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal).Take(limit).ToList();
+        var newestFirst = items.Values.OrderBy(i => i.RowKey, StringComparer.Ordinal).ToList();
+        var page = newestFirst.Take(limit).ToList();
+        return new InboxPage(page.Select(i => i.Item).ToList(), newestFirst.Count > limit ? page[^1].RowKey : null);
     }
+
+    /// <summary>Whether <paramref name="cursor"/> has the shape of a page's <see cref="InboxPage.Next"/>.</summary>
+    public static bool IsCursor(string cursor) => cursor.Length is > 20 and <= 300 && cursor[19] == '.' && cursor[..19].All(char.IsAsciiDigit);
 
     private static string RowKey(DateTimeOffset at, string id) => $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}.{id}";
 }

@@ -45,8 +45,12 @@ public sealed record Caller(string Id, string Name, IReadOnlyList<string> Roles,
 
     public Actor ToActor() => new(Id, Name, Roles.Count > 0 ? Roles[0] : "", Orgs.Count > 0 ? Orgs[0] : null);
 
+    /// <summary>
+    /// Whose inbox the caller reads: its organisations, and its roles except Broker. Every home's brokers share
+    /// that role, so a broker reads its own homes' notices only.
+    /// </summary>
     public IEnumerable<Recipient> Recipients =>
-        Orgs.Select(Recipient.Org).Concat(Roles.Select(Recipient.Role));
+        Orgs.Select(Recipient.Org).Concat(Roles.Where(r => r != Auth.Roles.Broker).Select(Recipient.Role));
 
     public static Caller From(ClaimsPrincipal user, AuthOptions options) => new(
         user.FindFirstValue("oid") ?? user.FindFirstValue("sub") ?? "anonymous",

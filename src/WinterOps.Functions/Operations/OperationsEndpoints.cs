@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Azure.Notifications;
@@ -31,7 +32,10 @@ public static class OperationsEndpoints
         app.MapGet("/api/inbox", InboxAsync)
             .WithName("GetInbox")
             .WithTags("Operations")
-            .WithSummary("Notifications addressed to the caller's organisation(s) or role, newest first.")
+            .WithSummary("Notifications addressed to the caller's organisation(s) or role, newest first; a broker sees its homes' only.")
+            .WithDescription(
+                "since: only those created after this time. limit: 1-200 (default 50). When there are older ones, the Link header " +
+                "(rel=\"next\") gives the next page's URL, with its before cursor.")
             .RequireAuthorization();
 
         app.MapGet("/api/operations/queues", async (PoisonQueues queues, CancellationToken ct) => TypedResults.Ok(await queues.DepthsAsync(ct)))
@@ -100,10 +104,24 @@ public static class OperationsEndpoints
     }
 
     private static async Task<IResult> InboxAsync(
-        HttpContext http, InboxStore inbox, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
+        HttpContext http, InboxStore inbox, DateTimeOffset? since, string? before, int? limit, CancellationToken cancellationToken)
     {
-        new Validation().Require(limit is null or (>= 1 and <= 200), "limit", "Ask for 1 to 200 items.").ThrowIfAny();
-        return TypedResults.Ok(await inbox.ReadAsync(http.Caller().Recipients, since, limit ?? 50, cancellationToken));
+        new Validation()
+            .Require(limit is null or (>= 1 and <= 200), "limit", "Ask for 1 to 200 items.")
+            .Require(before is null || InboxStore.IsCursor(before), "before", "Use the cursor from the previous page's Link header.")
+            .ThrowIfAny();
+        var page = await inbox.ReadAsync(http.Caller().Recipients, since, before, limit ?? 50, cancellationToken);
+        if (page.Next is not null)
+        {
+            var query = QueryString.Create([
+                new("limit", (limit ?? 50).ToString(CultureInfo.InvariantCulture)),
+                new("before", page.Next),
+                .. since is { } after ? [new KeyValuePair<string, string?>("since", after.ToString("O", CultureInfo.InvariantCulture))] : Array.Empty<KeyValuePair<string, string?>>(),
+            ]);
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{query}>; rel=\"next\"";
+        }
+
+        return TypedResults.Ok(page.Items);
     }
 
     private static async Task<IResult> RedriveAsync(string queue, PoisonQueues queues, CancellationToken cancellationToken) =>
