@@ -17,20 +17,28 @@ internal static class BenchWorkflow
     /// <summary>One Notify per event: also an outbox row, and a message on the dispatch queue.</summary>
     public static readonly WorkflowDefinition<Counter, Tick, Ticked> Notifying = Define("benchnotify", notify: true);
 
-    private static WorkflowDefinition<Counter, Tick, Ticked> Define(string name, bool notify) => new(
+    /// <summary>One Notify per event addressed to 100 organisations: one intent, 100 Service Bus messages in one batch.</summary>
+    public static readonly WorkflowDefinition<Counter, Tick, Ticked> Fanout = Define("benchfanout", notify: true, orgs: 100);
+
+    private static WorkflowDefinition<Counter, Tick, Ticked> Define(string name, bool notify, int orgs = 0) => new(
         name,
         new Counter(0),
         (command, _) => [new Ticked(command.N)],
         (state, _) => new Counter(state.Ticks + 1),
-        (streamId, state, @event) => notify ? [Notify(streamId, state, @event)] : [],
+        (streamId, state, @event) => notify ? [Notify(streamId, state, @event, orgs)] : [],
         new TypeNames<Tick>(("Tick", typeof(Tick))),
         new TypeNames<Ticked>(("Ticked", typeof(Ticked))),
         new TypeNames<Counter>(("Counter", typeof(Counter))));
 
-    private static Reaction.Notify Notify(string streamId, Counter state, Ticked @event) => new(new Notification(
-        "BenchTicked",
-        Recipient.Role("Coordinator"),
-        $"Tick {@event.N}",
-        streamId,
-        new Dictionary<string, string> { ["ticks"] = state.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+    private static Reaction.Notify Notify(string streamId, Counter state, Ticked @event, int orgs)
+    {
+        var recipients = orgs == 0 ? [Recipient.Role("Coordinator")] : Enumerable.Range(0, orgs).Select(i => Recipient.Org($"R{i:D3}")).ToList();
+        return new(new Notification(
+            "BenchTicked",
+            recipients[0],
+            $"Tick {@event.N}",
+            streamId,
+            new Dictionary<string, string> { ["ticks"] = state.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            AlsoTo: [.. recipients.Skip(1)]));
+    }
 }

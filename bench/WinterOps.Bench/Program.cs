@@ -14,6 +14,7 @@ using WinterOps.Testing;
 // built on; then of the placement HTTP API (the real app in this process) against the same raw transaction.
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
+//        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [2000,200]  (notifications through the dispatcher to a fake Service Bus)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
     var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
@@ -28,6 +29,19 @@ var measure = TimeSpan.FromSeconds(Option("--seconds", 6));
 var warmup = TimeSpan.FromSeconds(Option("--warmup", 1));
 var rounds = Option("--rounds", 3);
 int[] concurrencies = [1, 16];
+
+// Intents through the whole dispatch path (queues on Azurite) to the fake Service Bus: --dispatch [singles,batches].
+if (Array.IndexOf(args, "--dispatch") is var dispatch and >= 0)
+{
+    var counts = dispatch + 1 < args.Length && !args[dispatch + 1].StartsWith("--", StringComparison.Ordinal)
+        ? args[dispatch + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
+        : [2000, 200];
+    Console.WriteLine($"Dispatch path on Azurite to a loopback fake Service Bus; {Environment.ProcessorCount} cores; {LoadAverage()}.");
+    await using var dispatchAzurite = await AzuriteServer.StartAsync();
+    await DispatchBench.RunAsync(dispatchAzurite, counts[0], counts[1], TimeSpan.FromSeconds(Option("--seconds", 6)));
+    Console.WriteLine($"At the end: {LoadAverage()}.");
+    return;
+}
 
 // The notification dispatch case runs on its own (no Azurite): --servicebus.
 if (args.Contains("--servicebus"))

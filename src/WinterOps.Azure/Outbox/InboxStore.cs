@@ -19,24 +19,28 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
 {
     public string Name => "inbox";
 
+    /// <summary>Recipients written at once: a notice to every partner (thousands) is one row each.</summary>
+    public const int FanOut = 8;
+
     public async Task DeliverAsync(string outboxId, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
-        foreach (var recipient in notification.Recipients.Distinct())
-        {
-            await table.UpsertEntityAsync(
+        var data = JsonSerializer.Serialize(notification.Data, WorkflowJson.Options);
+        await Parallel.ForEachAsync(
+            notification.Recipients.Distinct(),
+            new ParallelOptions { MaxDegreeOfParallelism = FanOut, CancellationToken = cancellationToken },
+            async (recipient, ct) => await table.UpsertEntityAsync(
                 new TableEntity(recipient.ToString(), RowKey(createdAt, outboxId))
                 {
                     ["Id"] = outboxId,
                     ["Type"] = notification.Type,
                     ["Title"] = notification.Title,
                     ["Subject"] = notification.Subject,
-                    ["Data"] = JsonSerializer.Serialize(notification.Data, WorkflowJson.Options),
+                    ["Data"] = data,
                     ["Link"] = notification.Link,
                     ["CreatedAt"] = createdAt,
                 },
                 TableUpdateMode.Replace,
-                cancellationToken);
-        }
+                ct));
     }
 
     /// <summary>

@@ -71,6 +71,18 @@ public sealed class FakeServiceBus : IAsyncDisposable
         }
     }
 
+    /// <summary>How many messages were accepted (without copying them).</summary>
+    public int MessageCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _messages.Count;
+            }
+        }
+    }
+
     /// <summary>Messages accepted again with a MessageId already seen (and dropped).</summary>
     public int Duplicates { get; private set; }
 
