@@ -64,6 +64,9 @@ param teamsTenantId string = tenant().tenantId
 @description('Client id that sends Teams activity notifications; empty: the app\'s managed identity (no secret anywhere). Must equal webApplicationInfo.id in the Teams app.')
 param teamsSenderClientId string = ''
 
+@description('Where people open WinterOps: Teams notifications and webhook cards link to items under it (the Teams channel needs it to start). Empty: the Function App\'s own URL.')
+param linkBaseUrl string = ''
+
 @secure()
 @description('Optional Teams Workflows webhook URL for a channel feed.')
 param teamsWorkflowWebhookUrl string = ''
@@ -73,6 +76,7 @@ param tags object = {}
 
 var suffix = take(uniqueString(subscription().id, resourceGroup().id, namePrefix, environmentName), 6)
 var baseName = '${namePrefix}-${environmentName}'
+var functionAppName = 'func-${baseName}-${suffix}'
 var allTags = union({ application: 'WinterOps', environment: environmentName }, tags)
 
 // src/WinterOps.Azure/Storage/StorageOptions.cs (StorageNames) and the notification dead letters; the
@@ -131,7 +135,7 @@ module functionApp 'modules/functionapp.bicep' = {
   params: {
     location: location
     planName: 'plan-${baseName}'
-    appName: 'func-${baseName}-${suffix}'
+    appName: functionAppName
     identityId: identity.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     runtimeVersion: customRuntimeVersion
@@ -162,6 +166,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Notifications__ServiceBus__TopicName: serviceBus.outputs.topicName
       Notifications__Teams__TenantId: teamsTenantId
       Notifications__Teams__ClientId: empty(teamsSenderClientId) ? identity.properties.clientId : teamsSenderClientId
+      Notifications__Teams__LinkBaseUrl: empty(linkBaseUrl) ? 'https://${functionAppName}.azurewebsites.net' : linkBaseUrl
     }
   }
 }

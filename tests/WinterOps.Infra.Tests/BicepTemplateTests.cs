@@ -210,6 +210,7 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         Setting("Notifications__ServiceBus__TopicName").ShouldContain("topicName");
         Setting("Notifications__Teams__TenantId").ShouldContain("teamsTenantId");
         Setting("Notifications__Teams__ClientId").ShouldContain("clientId");
+        Setting("Notifications__Teams__LinkBaseUrl").ShouldContain("linkBaseUrl"); // with TenantId and ClientId set, the app refuses to start without it
 
         ((string)Main.Root["parameters"]!["teamsWorkflowWebhookUrl"]!["type"]!).ShouldBe("securestring");
         ((bool)Main.One("Microsoft.Insights/components")["properties"]!["DisableLocalAuth"]!).ShouldBeTrue();
