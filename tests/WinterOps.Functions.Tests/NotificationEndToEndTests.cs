@@ -9,6 +9,7 @@ using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using WinterOps.Functions.Tests.Opel;
 using WinterOps.Functions.Tests.Placements;
+using WinterOps.Testing;
 using WinterOps.Testing.Fakes;
 
 namespace WinterOps.Functions.Tests;
@@ -96,6 +97,55 @@ public sealed class NotificationEndToEndTests
 
         outcome.Inboxes.ShouldBe(ExpectedInboxes);
         outcome.DeadLetters.ShouldBe(0); // nothing was queued for a channel that is off
+    }
+
+    [Fact]
+    public async Task ServiceBusRefusals_ThroughTheDeliveryQueue_RetryTheSameMessageOrDeadLetterIt()
+    {
+        await using var bus = await FakeServiceBus.StartAsync();
+        await using var app = await TestApp.StartAsync(localTriggers: true, configure: b =>
+        {
+            b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
+            b.Configuration["Notifications:ServiceBus:BaseUrl"] = bus.BaseAddress.ToString();
+        });
+        using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+
+        // 503, then 429 with Retry-After, then accepted: three requests with one MessageId, one message on the topic.
+        bus.Enqueue(503);
+        bus.Enqueue(429, retryAfter: "1");
+        await RegisterAsync(coordinator, "Z0511");
+        var accepted = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the message after two refusals");
+        bus.Requests.Select(MessageId).ShouldBe([accepted[0].MessageId, accepted[0].MessageId, accepted[0].MessageId]);
+        accepted[0].Label.ShouldBe("PartnerRegistered");
+
+        // 401: dead-lettered after one request, not retried; a coordinator re-drives it once the key is fixed.
+        bus.Clear();
+        bus.Enqueue(401);
+        await RegisterAsync(coordinator, "Z0512");
+        var letters = await Brokerage.EventuallyAsync(
+            async () => await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters")), l => l.GetArrayLength() == 1, "the dead letter");
+        var letter = letters[0];
+        (letter.GetProperty("channel").GetString(), letter.GetProperty("status").GetInt32(), letter.GetProperty("attempts").GetInt32()).ShouldBe(("servicebus", 401, 1));
+        bus.Requests.Count.ShouldBe(1);
+        bus.Messages.ShouldBeEmpty();
+
+        var redrive = await coordinator.PostAsync($"/api/operations/dead-letters/{letter.GetProperty("id").GetString()}/redrive", null);
+        redrive.StatusCode.ShouldBe(HttpStatusCode.Accepted, await redrive.Content.ReadAsStringAsync());
+        var delivered = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the re-driven message");
+        delivered[0].MessageId.ShouldBe(MessageId(bus.Requests[0]));
+        (await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength().ShouldBe(0);
+    }
+
+    private static async Task RegisterAsync(HttpClient coordinator, string odsCode)
+    {
+        var put = await coordinator.PutAsJsonAsync($"/api/partners/{odsCode}", OpelRound.PartnerBody(int.Parse(odsCode[1..], System.Globalization.CultureInfo.InvariantCulture)));
+        put.StatusCode.ShouldBe(HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
+    }
+
+    private static string MessageId(RecordedRequest request)
+    {
+        using var properties = JsonDocument.Parse(request.Header("BrokerProperties")!);
+        return properties.RootElement.GetProperty("MessageId").GetString()!;
     }
 
     /// <summary>Each user's inbox, by notification type: the same whichever external channels are on.</summary>

@@ -51,7 +51,10 @@ public static class OperationsEndpoints
             .RequireRoles(Roles.Coordinator);
 
         app.MapGet("/api/operations/dead-letters", async (Deliveries deliveries, int? limit, CancellationToken ct) =>
-                TypedResults.Ok(await deliveries.ListAsync(Math.Clamp(limit ?? 100, 1, 500), ct)))
+            {
+                new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "Ask for 1 to 500 dead letters.").ThrowIfAny();
+                return TypedResults.Ok(await deliveries.ListAsync(limit ?? 100, ct));
+            })
             .WithName("ListDeadLetters")
             .WithTags("Operations")
             .WithSummary("Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).")
