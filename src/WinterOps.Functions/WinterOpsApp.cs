@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Azure.Core;
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
@@ -189,8 +191,34 @@ public static class WinterOpsApp
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
         {
-            telemetry.UseAzureMonitorExporter(o => o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+            var credential = TelemetryCredential(builder.Configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+            telemetry.UseAzureMonitorExporter(o =>
+            {
+                o.ConnectionString = builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+                o.Credential = credential;
+            });
         }
+    }
+
+    /// <summary>
+    /// The Entra credential telemetry is sent with, from <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c>
+    /// (<c>Authorization=AAD</c>, with <c>ClientId=</c> for a user-assigned identity). Application Insights with
+    /// local auth off (as Bicep makes it) drops telemetry sent without one. Null: the connection string's key alone.
+    /// </summary>
+    public static TokenCredential? TelemetryCredential(string? authenticationString)
+    {
+        var parts = (authenticationString ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out var authorization) || !authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
     }
 }
 
