@@ -25,7 +25,7 @@ public sealed partial class WebhookChannel : IExternalChannel
     private static readonly (string Key, string Label)[] EscalationFacts =
     [
         ("rule", "Rule"), ("date", "Date"), ("systemLevel", "System OPEL level"), ("previousLevel", "Previous level"),
-        ("odsCode", "Partner"), ("step", "Alert step"), ("acknowledgeBy", "Acknowledge by"), ("escalationId", "Escalation"),
+        ("partners", "Partners"), ("odsCode", "Partner"), ("step", "Alert step"), ("acknowledgeBy", "Acknowledge by"), ("escalationId", "Escalation"),
     ];
 
     private static readonly (string Key, string Label)[] PlacementFacts =

@@ -294,7 +294,8 @@ public static class RoundWorkflow
         if (policy.Rules.Contains(EscalationRule.SystemLevel))
         {
             yield return level >= 3
-                ? Raise(state, policy, EscalationRule.SystemLevel, "system", $"The system is at OPEL {level} ({date})", policy.SystemLadder, e.At, ("systemLevel", $"{level}"))
+                ? Raise(state, policy, EscalationRule.SystemLevel, "system", $"The system is at OPEL {level} ({date})", policy.SystemLadder, e.At,
+                    ("systemLevel", $"{level}"), ("partners", Breakdown(e.Partners)))
                 : new Reaction.Send(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, EscalationRule.SystemLevel, "system"),
                     new EscalationCommand.Resolve($"The system level fell to OPEL {level}.", e.At));
         }
@@ -302,14 +303,57 @@ public static class RoundWorkflow
         if (policy.Rules.Contains(EscalationRule.SystemLevelRose) && previous.Count > 0 && previous[0] is { } yesterday && level >= yesterday + 1)
         {
             yield return Raise(state, policy, EscalationRule.SystemLevelRose, "system", $"The system level rose from OPEL {yesterday} to {level} ({date})",
-                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("previousLevel", $"{yesterday}"));
+                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("previousLevel", $"{yesterday}"), ("partners", Breakdown(e.Partners)));
         }
 
         if (policy.Rules.Contains(EscalationRule.SustainedPressure) && level >= 3 && previous.Count >= 2 && previous.Take(2).All(p => p >= 3))
         {
             yield return Raise(state, policy, EscalationRule.SustainedPressure, "system", $"The system has been at OPEL 3 or above for 3 days ({date})",
-                policy.SystemLadder, e.At, ("systemLevel", $"{level}"));
+                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("partners", Breakdown(e.Partners)));
         }
+    }
+
+    /// <summary>Most partners listed by level in an escalation's breakdown; the rest are counted.</summary>
+    public const int BreakdownListed = 10;
+
+    /// <summary>
+    /// The partner breakdown an executive reads in an escalation: who is at OPEL 4 and 3 and who is missing, by
+    /// ODS code (at most <see cref="BreakdownListed"/> each), and how many are at OPEL 2 and 1, e.g.
+    /// <c>OPEL 4: RZ1; OPEL 3: RZ2, RZ3; OPEL 2: 12; OPEL 1: 30; missing: LZ4</c>. Short whatever the number of partners.
+    /// </summary>
+    public static string Breakdown(IReadOnlyList<PartnerAssessment> partners)
+    {
+        static string Codes(IEnumerable<PartnerAssessment> group)
+        {
+            var codes = group.Select(p => p.OdsCode).Order(StringComparer.Ordinal).ToList();
+            return codes.Count <= BreakdownListed
+                ? string.Join(", ", codes)
+                : $"{string.Join(", ", codes.Take(BreakdownListed))} and {codes.Count - BreakdownListed} more";
+        }
+
+        var parts = new List<string>();
+        foreach (var level in new[] { 4, 3 })
+        {
+            if (partners.Where(p => p.EffectiveLevel == level).ToList() is { Count: > 0 } at)
+            {
+                parts.Add($"OPEL {level}: {Codes(at)}");
+            }
+        }
+
+        foreach (var level in new[] { 2, 1 })
+        {
+            if (partners.Count(p => p.EffectiveLevel == level) is > 0 and var count)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"OPEL {level}: {count}"));
+            }
+        }
+
+        if (partners.Where(p => p.Missing).ToList() is { Count: > 0 } none)
+        {
+            parts.Add($"missing: {Codes(none)}");
+        }
+
+        return string.Join("; ", parts);
     }
 
     private static Reaction.Send Raise(

@@ -43,6 +43,27 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SystemLevelAlert_CardShowsTheLevelAndThePartnerBreakdown()
+    {
+        var data = new Dictionary<string, string>
+        {
+            ["escalationId"] = "2026-01-12-SystemLevel-system", ["rule"] = "SystemLevel", ["date"] = "2026-01-12", ["systemLevel"] = "3",
+            ["partners"] = "OPEL 4: RZ1; OPEL 2: 12; missing: LZ4", ["step"] = "1", ["acknowledgeBy"] = "2026-01-12T11:30:00.0000000+00:00",
+        };
+        var alert = Alert() with { Notification = Alert().Notification with { Title = "The system is at OPEL 3 (2026-01-12)", Data = data } };
+
+        await Channel().SendAsync(alert, default);
+
+        using var body = JsonDocument.Parse(_webhook.Requests.ShouldHaveSingleItem().Body);
+        var card = body.RootElement.GetProperty("attachments")[0].GetProperty("content");
+        card.GetProperty("body")[1].GetProperty("facts").EnumerateArray().Select(f => $"{f.GetProperty("title").GetString()}={f.GetProperty("value").GetString()}").ShouldBe(
+        [
+            "Rule=SystemLevel", "Date=2026-01-12", "System OPEL level=3", "Partners=OPEL 4: RZ1; OPEL 2: 12; missing: LZ4", "Alert step=1",
+            "Acknowledge by=2026-01-12T11:30:00.0000000+00:00", "Escalation=2026-01-12-SystemLevel-system",
+        ]);
+    }
+
+    [Fact]
     public async Task PlacementUnplaced_PostsACardWithThePlacementFacts()
     {
         var unplaced = new Notification("PlacementUnplaced", Recipient.Role("Coordinator"), "Unplaced nursing placement needs brokerage", "P9",

@@ -151,6 +151,33 @@ public class EscalationDeciderTests
     }
 
     [Fact]
+    public void Round_SystemRules_CarryThePartnerBreakdown()
+    {
+        var policy = new EscalationPolicy([First], Window, [EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], [2, 3]);
+
+        var sends = Sends(DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3))));
+
+        sends.Count.ShouldBe(2);
+        sends.ShouldAllBe(s => ((EscalationCommand.Raise)s.Command).Details["partners"] == "OPEL 3: ZA1");
+    }
+
+    [Fact]
+    public void Breakdown_NamesThoseUnderPressureAndTheMissing_CountsTheRest_AndStaysShort()
+    {
+        List<PartnerAssessment> partners =
+        [
+            new("RZ2", Sector.Acute, 3, false), new("RZ1", Sector.Acute, 4, false), new("LZ4", Sector.Community, null, true),
+            new("LZ5", Sector.Community, 2, true), new("RZ3", Sector.Acute, 2, false), new("RZ4", Sector.Acute, 1, false),
+        ];
+
+        RoundWorkflow.Breakdown(partners).ShouldBe("OPEL 4: RZ1; OPEL 3: RZ2; OPEL 2: 2; OPEL 1: 1; missing: LZ4, LZ5");
+
+        var many = Enumerable.Range(0, 5000).Select(i => new PartnerAssessment($"Z{i:D4}", Sector.Acute, 4, false)).ToList();
+        RoundWorkflow.Breakdown(many).ShouldBe($"OPEL 4: {string.Join(", ", many.Take(RoundWorkflow.BreakdownListed).Select(p => p.OdsCode))} and 4990 more");
+        RoundWorkflow.Breakdown([]).ShouldBe("");
+    }
+
+    [Fact]
     public void Round_RaisesSustainedPressure_OnTheThirdDayAtOpel3()
     {
         var policy = new EscalationPolicy([First], Window, [EscalationRule.SustainedPressure], [3, 4]);
