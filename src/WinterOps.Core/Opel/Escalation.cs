@@ -100,6 +100,13 @@ public static class EscalationWorkflow
 {
     public const string Name = "escalation";
 
+    /// <summary>The ladder of rule 5: the coordination centre (every Coordinator), re-alerted until one acknowledges.</summary>
+    public static readonly OnCallContact CoordinationCentre = new("Coordination centre", null, "");
+
+    /// <summary>Who an alert is for: the coordination centre for an unplaced placement, the executives otherwise.</summary>
+    public static Recipient AlertedRole(EscalationRule rule) =>
+        Recipient.Role(rule == EscalationRule.PlacementUnplacedPastRequiredBy ? "Coordinator" : "Executive");
+
     /// <summary>The stream key of a condition on a day: the same condition, the same stream.</summary>
     public static string Key(DateOnly date, EscalationRule rule, string subject) =>
         $"{date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}-{rule}-{subject}";
@@ -190,9 +197,9 @@ public static class EscalationWorkflow
                 var alert = new Dictionary<string, string>(data) { ["step"] = e.Alert.Step.ToString(CultureInfo.InvariantCulture), ["acknowledgeBy"] = e.Alert.AcknowledgeBy.ToString("O", CultureInfo.InvariantCulture) };
                 IReadOnlyList<string>? person = e.Alert.Contact.EntraUserId is { } user ? [user] : null;
 
-                // One notice: the Executives (and the contact in Teams), and the contact's organisation.
+                // One notice: the Executives, or the coordination centre for rule 5 (and the contact in Teams), and the contact's organisation.
                 yield return new Reaction.Notify(new Notification(
-                    "EscalationAlert", Recipient.Role("Executive"), $"{(e.Alert.Step > 1 ? "Not acknowledged: " : "")}{raised.Summary}", key, alert,
+                    "EscalationAlert", AlertedRole(raised.Rule), $"{(e.Alert.Step > 1 ? "Not acknowledged: " : "")}{raised.Summary}", key, alert,
                     $"/api/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person));
 
                 yield return new Reaction.Send(Name, key, new EscalationCommand.AcknowledgementDue(e.Alert.Step, e.Alert.AcknowledgeBy), e.Alert.AcknowledgeBy);

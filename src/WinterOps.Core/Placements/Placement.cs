@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using WinterOps.Core.CareHomes;
+using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Core.Placements;
@@ -71,8 +72,12 @@ public sealed record PlacementRequest(
 /// <summary>A home that matched the request, in rank order.</summary>
 public sealed record Candidate(string CqcLocationId, string Locality);
 
-/// <summary>How offers are made: homes per round, response window, number of rounds (configuration).</summary>
-public sealed record OfferPolicy(int OffersPerRound, TimeSpan ResponseWindow, int MaxRounds)
+/// <summary>
+/// How offers are made: homes per round, response window, number of rounds (configuration); and the acknowledgement
+/// window of the escalation raised when the placement is unplaced past its required-by date (escalation rule 5;
+/// null: the rule is off).
+/// </summary>
+public sealed record OfferPolicy(int OffersPerRound, TimeSpan ResponseWindow, int MaxRounds, TimeSpan? EscalationAcknowledgeWithin = null)
 {
     public static OfferPolicy Default { get; } = new(3, TimeSpan.FromHours(4), 3);
 }
@@ -329,13 +334,33 @@ public static class PlacementWorkflow
                 }
 
                 break;
-            case PlacementEvent.EscalatedPastRequiredBy:
-                yield return new Reaction.Notify(Note(
-                    "PlacementEscalated", Recipient.Role("Coordinator"), state,
-                    $"Unplaced past its required-by date ({Iso(details.RequiredBy)}): a delayed discharge is blocking a hospital bed") with { Severity = Severity.Critical });
+            case PlacementEvent.EscalatedPastRequiredBy e:
+                var summary = $"Unplaced past its required-by date ({Iso(details.RequiredBy)}): a delayed discharge is blocking a hospital bed";
+
+                // The referring team is told; the coordination centre gets an escalation it must acknowledge (rule 5),
+                // or, with the rule off, this notice.
+                var window = state.Policy.EscalationAcknowledgeWithin;
+                yield return new Reaction.Notify(Note("PlacementEscalated", Recipient.Org(details.ReferringOrg), state, summary)
+                    with { AlsoTo = window is null ? [Recipient.Role("Coordinator")] : null, Severity = Severity.Critical });
+                if (window is { } acknowledgeWithin)
+                {
+                    yield return new Reaction.Send(EscalationWorkflow.Name, EscalationKey(state), new EscalationCommand.Raise(
+                        EscalationRule.PlacementUnplacedPastRequiredBy, details.RequiredBy, id, $"Placement {id} is {summary.ToLowerInvariant()}",
+                        new Dictionary<string, string>
+                        {
+                            ["placementId"] = id, ["referringOrg"] = details.ReferringOrg, ["bedType"] = Camel(details.BedType), ["requiredBy"] = Iso(details.RequiredBy),
+                        },
+                        [EscalationWorkflow.CoordinationCentre], acknowledgeWithin, e.At));
+                }
+
                 break;
             case PlacementEvent.Cancelled e:
                 yield return ToTeam(state, "PlacementCancelled", "Placement cancelled");
+                if (state.Escalated && state.Policy.EscalationAcknowledgeWithin is not null)
+                {
+                    yield return new Reaction.Send(EscalationWorkflow.Name, EscalationKey(state), new EscalationCommand.Resolve($"The placement was cancelled: {e.Reason}", e.At));
+                }
+
                 if (e.ReleasedCqcLocationId is { } bookedHome)
                 {
                     yield return ToHome(state, bookedHome, "PlacementCancelled", "The booked placement was cancelled", OfferStatus.Withdrawn, null);
@@ -412,6 +437,10 @@ public static class PlacementWorkflow
     }
 
     private static bool PastRequiredBy(PlacementRequest details, DateTimeOffset at) => London.Today(at) > details.RequiredBy;
+
+    /// <summary>The rule-5 escalation of a placement: one per placement, dated by its required-by date.</summary>
+    public static string EscalationKey(PlacementState state) =>
+        EscalationWorkflow.Key(state.Details!.RequiredBy, EscalationRule.PlacementUnplacedPastRequiredBy, state.PlacementId);
 
     private static List<Offer> Set(IReadOnlyList<Offer> offers, IReadOnlyCollection<string> homes, OfferStatus status) =>
         offers.Select(o => o.Status == OfferStatus.Open && homes.Contains(o.CqcLocationId) ? o with { Status = status } : o).ToList();

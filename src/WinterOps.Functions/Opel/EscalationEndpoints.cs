@@ -29,8 +29,8 @@ public static partial class EscalationEndpoints
             .WithSummary("An escalation with its alert history (Executives, Coordinators).")
             .RequireRoles(Roles.Executive, Roles.Coordinator);
         escalations.MapPost("/{escalationId}/acknowledge", AcknowledgeAsync).WithName("AcknowledgeEscalation")
-            .WithSummary("Acknowledge an escalation: the on-call ladder stops (Executive).")
-            .RequireRoles(Roles.Executive);
+            .WithSummary("Acknowledge an escalation: the on-call ladder stops (Executive; Coordinator for an unplaced placement's).")
+            .RequireRoles(Roles.Executive, Roles.Coordinator);
         escalations.MapPost("/{escalationId}/resolve", ResolveAsync).WithName("ResolveEscalation")
             .WithSummary("Close an escalation with a reason (Coordinator).")
             .RequireRoles(Roles.Coordinator);
@@ -67,7 +67,12 @@ public static partial class EscalationEndpoints
         string escalationId, AcknowledgeBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
     {
         new Validation().Require(body.Note is null || body.Note.Length <= 1000, "note", "At most 1000 characters.").ThrowIfAny();
-        return await SendAsync(escalationId, now => new EscalationCommand.Acknowledge(http.Caller().Name, body.Note?.Trim(), now), http, handler, time, cancellationToken);
+        return await SendAsync(
+            escalationId, now => new EscalationCommand.Acknowledge(http.Caller().Name, body.Note?.Trim(), now), http, handler, time, cancellationToken,
+            state => http.Caller().Roles.Contains(EscalationWorkflow.AlertedRole(state.Raised!.Rule).Id)
+                ? null
+                : TypedResults.Problem(
+                    statusCode: 403, title: "Not yours to acknowledge.", detail: $"This escalation alerts the {EscalationWorkflow.AlertedRole(state.Raised.Rule).Id} role; one of them acknowledges it."));
     }
 
     private static async Task<IResult> ResolveAsync(
@@ -78,12 +83,18 @@ public static partial class EscalationEndpoints
     }
 
     private static async Task<IResult> SendAsync(
-        string escalationId, Func<DateTimeOffset, EscalationCommand> command, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string escalationId, Func<DateTimeOffset, EscalationCommand> command, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken,
+        Func<EscalationState, IResult?>? refuse = null)
     {
         var (state, _) = await LoadAsync(handler, escalationId, cancellationToken);
         if (state is null)
         {
             return Unknown(escalationId);
+        }
+
+        if (refuse?.Invoke(state) is { } refused)
+        {
+            return refused;
         }
 
         var now = time.GetUtcNow();

@@ -95,7 +95,7 @@ public static partial class ReturnEndpoints
     /// <summary>The round's deadline that day, and the partner's ladder when rule 2 (a partner at OPEL 4) is in force.</summary>
     public static ReturnFollowUp FollowUp(DateOnly day, PartnerState.Registered partner, RoundOptions round, EscalationOptions escalations) => new(
         RoundSchedule.For(day, round.ReminderAt, round.DeadlineAt).DeadlineAt,
-        escalations.Rules.Contains(EscalationRule.PartnerAtOpel4) ? OwnOrSystemLadder(partner, escalations) : null,
+        escalations.InForce.Contains(EscalationRule.PartnerAtOpel4) ? OwnOrSystemLadder(partner, escalations) : null,
         escalations.AcknowledgeWithin);
 
     private static IReadOnlyList<OnCallContact> OwnOrSystemLadder(PartnerState.Registered partner, EscalationOptions escalations) =>

@@ -23,8 +23,21 @@ public sealed class EscalationOptions
 
     public TimeSpan AcknowledgeWithin { get; set; } = TimeSpan.FromMinutes(30);
 
-    public List<EscalationRule> Rules { get; set; } =
-        [EscalationRule.SystemLevel, EscalationRule.PartnerAtOpel4, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure];
+    /// <summary>Every rule of DOMAIN.md, in force unless <c>Escalations__Rules__N</c> names others.</summary>
+    public static readonly IReadOnlyList<EscalationRule> DefaultRules =
+        [EscalationRule.SystemLevel, EscalationRule.PartnerAtOpel4, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure, EscalationRule.PlacementUnplacedPastRequiredBy];
+
+    /// <summary>
+    /// The configured rules (<c>Escalations__Rules__0</c>, <c>__1</c>, ...); null when none are. No initial items: the configuration
+    /// binder adds configured items to a list's initial ones, so a default listed here could never be switched off.
+    /// </summary>
+    public List<EscalationRule>? Rules { get; set; }
+
+    /// <summary>The rules in force: the configured ones, or <see cref="DefaultRules"/>.</summary>
+    public IReadOnlyList<EscalationRule> InForce => Rules is { Count: > 0 } configured ? configured.Distinct().ToList() : DefaultRules;
+
+    /// <summary>What a placement records for rule 5: the acknowledgement window, or null when the rule is off.</summary>
+    public TimeSpan? UnplacedPlacementWindow => InForce.Contains(EscalationRule.PlacementUnplacedPastRequiredBy) ? AcknowledgeWithin : null;
 
     /// <summary>Who is alerted when there is no ladder: every Executive, through the inbox (and the system organisation).</summary>
     public OnCallContact Fallback => new("On-call executive", null, SystemOrg ?? "");
@@ -88,7 +101,7 @@ public sealed partial class RoundOpener(
         }
 
         var policy = new EscalationPolicy(
-            systemLadder, escalations.AcknowledgeWithin, escalations.Rules, [yesterday.Assessment?.SystemLevel, dayBefore.Assessment?.SystemLevel]);
+            systemLadder, escalations.AcknowledgeWithin, escalations.InForce, [yesterday.Assessment?.SystemLevel, dayBefore.Assessment?.SystemLevel]);
         var result = await handler.HandleAsync(
             round, RoundWorkflow.Key(today),
             new RoundCommand.Open(today, expected, frameworks.PillarWeights, RoundSchedule.For(today, options.ReminderAt, options.DeadlineAt), now, policy),

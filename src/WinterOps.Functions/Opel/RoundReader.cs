@@ -25,7 +25,7 @@ public sealed class RoundReader(CommandHandler handler, EscalationOptions escala
         var round = RoundWorkflow.Definition;
         var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(date.AddDays(-1))), cancellationToken);
         var carried = yesterday.Assessment?.Partners.ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal) ?? [];
-        var escalating = escalations.Rules.Contains(EscalationRule.PartnerAtOpel4);
+        var escalating = escalations.InForce.Contains(EscalationRule.PartnerAtOpel4);
         var partners = new List<PartnerInput>();
         var ladders = new Dictionary<string, IReadOnlyList<OnCallContact>>(StringComparer.Ordinal);
         await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))

@@ -12,6 +12,7 @@ using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Opel;
 
 namespace WinterOps.Functions.Placements;
 
@@ -77,7 +78,7 @@ public static partial class PlacementEndpoints
 
     private static async Task<IResult> RequestAsync(
         PlacementRequestBody body, HttpContext http, CommandHandler handler, OfferBoard board, PlacementOptions options,
-        TimeProvider time, CancellationToken cancellationToken)
+        EscalationOptions escalations, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var request = Validate(body, London.Today(now));
@@ -103,7 +104,8 @@ public static partial class PlacementEndpoints
         // Only the homes that can ever get an offer are kept with the request (events are size-limited).
         var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness).Take(options.OffersPerRound * options.MaxRounds).ToList();
         var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(placementId, request, candidates, options.Policy, now),
+            PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(
+                placementId, request, candidates, options.Policy with { EscalationAcknowledgeWithin = escalations.UnplacedPlacementWindow }, now),
             http.CommandContext(now), expectedVersion: 0, cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Created($"/api/placements/{placementId}", View(result.State, result.Version, caller));

@@ -24,6 +24,21 @@ public class EscalationDeciderTests
     private static EscalationEvent.Alerted Alerted(int step, OnCallContact contact, DateTimeOffset at) => new(new Alert(step, contact, at, at + Window));
 
     [Fact]
+    public void Rule5_AlertsTheCoordinationCentre_NotTheExecutives()
+    {
+        var key = EscalationWorkflow.Key(Day, EscalationRule.PlacementUnplacedPastRequiredBy, "PL1");
+        var raise = new EscalationCommand.Raise(
+            EscalationRule.PlacementUnplacedPastRequiredBy, Day, "PL1", "Placement PL1 is unplaced past its required-by date",
+            new Dictionary<string, string> { ["placementId"] = "PL1" }, [EscalationWorkflow.CoordinationCentre], Window, T0);
+
+        var when = Escalation.Given().When(raise);
+
+        var alert = when.Reactions(EscalationWorkflow.Definition.StreamId(key)).OfType<Reaction.Notify>().ShouldHaveSingleItem().Notification;
+        alert.Recipients.ShouldBe([Recipient.Role("Coordinator")]);
+        alert.Data["placementId"].ShouldBe("PL1");
+    }
+
+    [Fact]
     public void Raise_AlertsTheFirstContact_WithAnAcknowledgementTimer()
     {
         var when = Escalation.Given().When(Raise()).Then(Raised(), Alerted(1, First, T0));

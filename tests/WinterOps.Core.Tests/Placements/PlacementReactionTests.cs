@@ -1,4 +1,5 @@
 using WinterOps.Core.CareHomes;
+using WinterOps.Core.Opel;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
 using static WinterOps.Core.Tests.Placements.PlacementData;
@@ -235,7 +236,8 @@ public sealed class PlacementReactionTests
         notes.SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([
             ("PlacementUnplaced", Recipient.Org(Referrer)),
             ("PlacementUnplaced", Recipient.Role("Coordinator")),
-            ("PlacementEscalated", Recipient.Role("Coordinator")),
+            ("PlacementEscalated", Recipient.Org(Referrer)),
+            ("PlacementEscalated", Recipient.Role("Coordinator")), // rule 5 is off in this policy: a notice instead of an escalation
         ]);
         notes[0].Notification.Severity.ShouldBe(Severity.Warning);
         notes[1].Notification.Severity.ShouldBe(Severity.Critical);
@@ -243,7 +245,7 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void EscalatedByTheRequiredByTimer_TellsTheCoordinator()
+    public void EscalatedByTheRequiredByTimer_WithRule5Off_TellsTheTeamAndTheCoordinator()
     {
         var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
         var reactions = Placement.Given(Unplaced())
@@ -251,7 +253,45 @@ public sealed class PlacementReactionTests
             .Reactions(Stream);
 
         Sends(reactions).ShouldBeEmpty();
-        Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([("PlacementEscalated", Recipient.Role("Coordinator"))]);
+        Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe(
+            [("PlacementEscalated", Recipient.Org(Referrer)), ("PlacementEscalated", Recipient.Role("Coordinator"))]);
+    }
+
+    [Fact]
+    public void EscalatedByTheRequiredByTimer_WithRule5On_RaisesAnEscalationForTheCoordinationCentre_AndTellsTheTeam()
+    {
+        var window = TimeSpan.FromMinutes(20);
+        var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
+        var reactions = Placement.Given([Requested(policy: Policy with { EscalationAcknowledgeWithin = window }), .. Unplaced()[1..]])
+            .When(new PlacementCommand.CheckRequiredBy(endOfRequiredBy))
+            .Reactions(Stream);
+
+        Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([("PlacementEscalated", Recipient.Org(Referrer))]);
+        var send = Sends(reactions).ShouldHaveSingleItem();
+        send.Workflow.ShouldBe(EscalationWorkflow.Name);
+        send.Key.ShouldBe($"2026-12-03-PlacementUnplacedPastRequiredBy-{Id}");
+        var raise = send.Command.ShouldBeOfType<EscalationCommand.Raise>();
+        (raise.Rule, raise.Date, raise.Subject, raise.AcknowledgeWithin, raise.At).ShouldBe(
+            (EscalationRule.PlacementUnplacedPastRequiredBy, RequiredBy, Id, window, endOfRequiredBy));
+        raise.Ladder.ShouldBe([EscalationWorkflow.CoordinationCentre]);
+        raise.Details.ShouldBe(new Dictionary<string, string>
+        {
+            ["placementId"] = Id, ["referringOrg"] = Referrer, ["bedType"] = "nursing", ["requiredBy"] = "2026-12-03",
+        });
+    }
+
+    [Fact]
+    public void CancellingAnEscalatedPlacement_ResolvesItsEscalation()
+    {
+        var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
+        var reactions = Placement.Given(
+            [Requested(policy: Policy with { EscalationAcknowledgeWithin = TimeSpan.FromMinutes(30) }), .. Unplaced()[1..], new PlacementEvent.EscalatedPastRequiredBy(RequiredBy, endOfRequiredBy)])
+            .When(new PlacementCommand.Cancel("Patient went home with a care package (test).", endOfRequiredBy.AddHours(2)))
+            .Reactions(Stream);
+
+        var send = Sends(reactions).ShouldHaveSingleItem();
+        send.Key.ShouldBe($"2026-12-03-PlacementUnplacedPastRequiredBy-{Id}");
+        send.Command.ShouldBeOfType<EscalationCommand.Resolve>().Reason.ShouldContain("went home");
     }
 
     /// <summary>Every event of every scenario in this file and the decider tests, with the reactions it causes.</summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using WinterOps.Core;
 using static WinterOps.Functions.Tests.Placements.Brokerage;
 
@@ -58,6 +60,8 @@ public class PlacementEscalationTests
         Status(placement).ShouldBe("unplaced");
         placement.GetProperty("escalated").GetBoolean().ShouldBeFalse();
 
+        using var executive = await b.App.ClientAsAsync("Executive", "QZZ"); // tokens are issued before the clock moves
+
         // Just past midnight (London) after the required-by date, the CheckRequiredBy timer falls due.
         clock.UtcNow = London.StartOf(today.AddDays(1)).AddMinutes(1);
         await b.DispatchPlacementAsync(id);
@@ -68,11 +72,26 @@ public class PlacementEscalationTests
         var after = await b.GetPlacementAsync(id);
         after.GetProperty("escalated").GetBoolean().ShouldBeTrue();
         Status(after).ShouldBe("unplaced");
-        var escalated = (await InboxAsync(b.Coordinator)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "PlacementEscalated").ToList();
-        escalated.Count.ShouldBe(1);
-        escalated[0].GetProperty("recipient").GetString().ShouldBe("role:Coordinator");
-        escalated[0].GetProperty("data").GetProperty("placementId").GetString().ShouldBe(id);
-        escalated[0].GetProperty("data").GetProperty("requiredBy").GetString().ShouldBe(Iso(today));
+        var told = (await InboxAsync(b.Team)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "PlacementEscalated").ToList();
+        told.Count.ShouldBe(1);
+        told[0].GetProperty("recipient").GetString().ShouldBe($"org:{ReferringOrg}");
+        told[0].GetProperty("data").GetProperty("requiredBy").GetString().ShouldBe(Iso(today));
+
+        // Rule 5: the coordination centre gets an escalation, re-alerted until a Coordinator acknowledges it.
+        (await b.RunQueuedCommandsAsync()).Select(m => m.CommandType).ShouldBe(["RaiseEscalation"]);
+        var escalationId = $"{Iso(today)}-PlacementUnplacedPastRequiredBy-{id}";
+        await b.DispatchAsync($"escalation-{escalationId}");
+        var alerts = (await InboxAsync(b.Coordinator)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "EscalationAlert").ToList();
+        alerts.Count.ShouldBe(1);
+        alerts[0].GetProperty("recipient").GetString().ShouldBe("role:Coordinator");
+        alerts[0].GetProperty("data").GetProperty("placementId").GetString().ShouldBe(id);
+        var byExecutive = await executive.PostAsJsonAsync($"/api/escalations/{escalationId}/acknowledge", new { note = "Not mine (test)." });
+        byExecutive.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        await Http.ProblemAsync(byExecutive);
+        var acknowledged = await b.Coordinator.PostAsJsonAsync($"/api/escalations/{escalationId}/acknowledge", new { note = "Brokering by hand (test)." });
+        acknowledged.StatusCode.ShouldBe(HttpStatusCode.OK, await acknowledged.Content.ReadAsStringAsync());
+        (await Http.JsonAsync(acknowledged)).GetProperty("status").GetString().ShouldBe("acknowledged");
+
         var last = (await b.HistoryAsync(id)).EnumerateArray().Last();
         last.GetProperty("type").GetString().ShouldBe("PlacementEscalated");
         last.GetProperty("by").GetString().ShouldBe("timer");
