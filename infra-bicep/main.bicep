@@ -64,7 +64,7 @@ param teamsTenantId string = tenant().tenantId
 @description('Client id that sends Teams activity notifications; empty: the app\'s managed identity (no secret anywhere). Must equal webApplicationInfo.id in the Teams app.')
 param teamsSenderClientId string = ''
 
-@description('Where people open WinterOps: Teams notifications and webhook cards link to items under it (the Teams channel needs it to start). Empty: the Function App\'s own URL.')
+@description('Where people open WinterOps: Teams notifications and webhook cards link to items under it (the Teams channel needs it to start). Empty: https://<function app name>.azurewebsites.net (set it where the default host name differs, e.g. other clouds).')
 param linkBaseUrl string = ''
 
 @secure()

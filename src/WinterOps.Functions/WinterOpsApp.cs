@@ -207,10 +207,12 @@ public static class WinterOpsApp
     /// </summary>
     public static TokenCredential? TelemetryCredential(string? authenticationString)
     {
-        var parts = (authenticationString ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+        var parts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in (authenticationString ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).Where(p => p.Length == 2))
+        {
+            parts[pair[0].Trim()] = pair[1].Trim(); // the last of a repeated key wins
+        }
+
         if (!parts.TryGetValue("Authorization", out var authorization) || !authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
         {
             return null;

@@ -46,6 +46,32 @@ public sealed class InboxTests
     }
 
     [Fact]
+    public async Task RowsWithTheSameOutboxIdAtDifferentTimes_AreEachReachedOnce_AcrossPageBoundaries()
+    {
+        await using var app = await TestApp.StartAsync();
+        var inbox = app.Get<InboxStore>();
+        await inbox.DeliverAsync("n1", Notice("Notice 1", Recipient.Role("Coordinator")), Start.AddMinutes(1), default);
+        await inbox.DeliverAsync("n2", Notice("Notice 2", Recipient.Role("Coordinator")), Start.AddMinutes(2), default);
+        foreach (var minutes in new[] { 60, 75, 90 })
+        {
+            await inbox.DeliverAsync("same", Notice("Same id, another time", Recipient.Role("Coordinator")), Start.AddMinutes(minutes), default);
+        }
+
+        using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+
+        var seen = new List<string>();
+        var url = "/api/inbox?limit=2";
+        while (url is not null)
+        {
+            var response = await coordinator.GetAsync(url);
+            seen.AddRange((await Http.JsonAsync(response)).EnumerateArray().Select(i => $"{i.GetProperty("id").GetString()}@{i.GetProperty("createdAt").GetDateTimeOffset():HH:mm}"));
+            url = Next(response);
+        }
+
+        seen.ShouldBe(["same@10:30", "same@10:15", "same@10:00", "n2@09:02", "n1@09:01"]);
+    }
+
+    [Fact]
     public async Task ABroker_SeesItsOwnHomesNotices_NotOtherHomesNorRoleWideOnes()
     {
         await using var app = await TestApp.StartAsync();

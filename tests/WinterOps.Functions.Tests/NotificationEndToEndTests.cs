@@ -102,13 +102,15 @@ public sealed class NotificationEndToEndTests
     [Fact]
     public async Task ServiceBusRefusals_ThroughTheDeliveryQueue_RetryTheSameMessageOrDeadLetterIt()
     {
-        await using var bus = await FakeServiceBus.StartAsync();
-        await using var app = await TestApp.StartAsync(localTriggers: true, configure: b =>
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        await using var bus = await FakeServiceBus.StartAsync(time: clock);
+        await using var app = await TestApp.StartAsync(localTriggers: true, time: clock, configure: b =>
         {
             b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
             b.Configuration["Notifications:ServiceBus:BaseUrl"] = bus.BaseAddress.ToString();
         });
         using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+        clock.UtcNow = London.At(London.Today(clock.UtcNow), new TimeOnly(7, 0)); // before the round opens: no round notices join in
 
         // 503, then 429 with Retry-After, then accepted: three requests with one MessageId, one message on the topic.
         bus.Enqueue(503);

@@ -12,6 +12,7 @@ public sealed class TelemetryTests
     [InlineData("", false)]
     [InlineData(null, false)]
     [InlineData("Authorization=None", false)]
+    [InlineData("ClientId=a;ClientId=b;Authorization=AAD", true)]
     public void AnAadAuthenticationString_GivesTheExporterAManagedIdentityCredential(string? authenticationString, bool expected)
     {
         var credential = WinterOpsApp.TelemetryCredential(authenticationString);

@@ -19,13 +19,15 @@ public sealed partial class WebhookChannel : IExternalChannel
     /// <summary>A Workflows webhook takes about 28 KB per message.</summary>
     public const int MaxBytes = 28 * 1024;
 
-    private const int MaxValueChars = 200;
+    /// <summary>Room for an escalation's partner breakdown (three lists of at most 10 codes, and two counts).</summary>
+    private const int MaxValueChars = 400;
 
     // Labels of the data an escalation alert carries (EscalationWorkflow and the round's rules), in card order.
     private static readonly (string Key, string Label)[] EscalationFacts =
     [
         ("rule", "Rule"), ("date", "Date"), ("systemLevel", "System OPEL level"), ("previousLevel", "Previous level"),
-        ("partners", "Partners"), ("odsCode", "Partner"), ("step", "Alert step"), ("acknowledgeBy", "Acknowledge by"), ("escalationId", "Escalation"),
+        ("partners", "Partners"), ("odsCode", "Partner"), ("placementId", "Placement"), ("referringOrg", "Referring organisation"),
+        ("bedType", "Bed type"), ("requiredBy", "Required by"), ("step", "Alert step"), ("acknowledgeBy", "Acknowledge by"), ("escalationId", "Escalation"),
     ];
 
     private static readonly (string Key, string Label)[] PlacementFacts =

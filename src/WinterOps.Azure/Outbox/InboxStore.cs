@@ -51,7 +51,8 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
     public async Task<InboxPage> ReadAsync(
         IEnumerable<Recipient> recipients, DateTimeOffset? since, string? before, int limit, CancellationToken cancellationToken)
     {
-        var items = new Dictionary<string, (string RowKey, InboxItem Item)>(StringComparer.Ordinal);
+        // Keyed by row key (time and outbox id): one delivery to several of the caller's inboxes has the same key in each.
+        var items = new Dictionary<string, InboxItem>(StringComparer.Ordinal);
         foreach (var recipient in recipients.Distinct())
         {
             var partition = recipient.ToString();
@@ -70,10 +71,10 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
             var taken = 0;
             await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
             {
-                items.TryAdd(e.GetString("Id"), (e.RowKey, new InboxItem(
+                items.TryAdd(e.RowKey, new InboxItem(
                     e.GetString("Id"), e.GetString("Type"), partition, e.GetString("Title"), e.GetString("Subject"),
                     JsonSerializer.Deserialize<Dictionary<string, string>>(e.GetString("Data"), WorkflowJson.Options)!,
-                    e.GetString("Link"), e.GetDateTimeOffset("CreatedAt")!.Value)));
+                    e.GetString("Link"), e.GetDateTimeOffset("CreatedAt")!.Value));
                 if (++taken > limit)
                 {
                     break;
@@ -81,9 +82,9 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
             }
         }
 
-        var newestFirst = items.Values.OrderBy(i => i.RowKey, StringComparer.Ordinal).ToList();
+        var newestFirst = items.OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
         var page = newestFirst.Take(limit).ToList();
-        return new InboxPage(page.Select(i => i.Item).ToList(), newestFirst.Count > limit ? page[^1].RowKey : null);
+        return new InboxPage(page.Select(i => i.Value).ToList(), newestFirst.Count > limit ? page[^1].Key : null);
     }
 
     /// <summary>Whether <paramref name="cursor"/> has the shape of a page's <see cref="InboxPage.Next"/>.</summary>

@@ -40,10 +40,12 @@ public sealed partial class PoisonQueues(StorageAccount storage, IEnumerable<INo
                 "QueueMessagesFailed", Recipient.Role("Coordinator"), $"{depth.Poisoned} message(s) failed in {depth.Queue}", depth.Queue,
                 new Dictionary<string, string> { ["queue"] = depth.Queue, ["poisoned"] = depth.Poisoned.ToString(CultureInfo.InvariantCulture) },
                 $"/api/operations/queues");
+            // One notice per queue and hour: a later check in the hour updates it (same id and time) instead of adding another.
+            var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, now.Offset);
             var id = $"poison.{depth.Queue}.{now:yyyyMMddHH}";
             foreach (var channel in channels)
             {
-                await channel.DeliverAsync(id, notification, now, cancellationToken);
+                await channel.DeliverAsync(id, notification, hour, cancellationToken);
             }
 
             alerted++;

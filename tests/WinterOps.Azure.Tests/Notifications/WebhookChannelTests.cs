@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using WinterOps.Azure.Notifications;
+using WinterOps.Core.Opel;
+using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Testing.Fakes;
 
@@ -61,6 +63,26 @@ public sealed class WebhookChannelTests : IAsyncLifetime
             "Rule=SystemLevel", "Date=2026-01-12", "System OPEL level=3", "Partners=OPEL 4: RZ1; OPEL 2: 12; missing: LZ4", "Alert step=1",
             "Acknowledge by=2026-01-12T11:30:00.0000000+00:00", "Escalation=2026-01-12-SystemLevel-system",
         ]);
+    }
+
+    [Fact]
+    public async Task TheLongestPartnerBreakdown_FitsOnTheCardWhole()
+    {
+        // Three full lists of 5-character codes (each "and N more") and two counts: as long as a breakdown gets.
+        var partners = Enumerable.Range(0, 15).Select(i => new PartnerAssessment($"RA{i:D3}", Sector.Acute, 4, false))
+            .Concat(Enumerable.Range(0, 15).Select(i => new PartnerAssessment($"RB{i:D3}", Sector.Acute, 3, false)))
+            .Concat(Enumerable.Range(0, 15).Select(i => new PartnerAssessment($"RC{i:D3}", Sector.Acute, null, true)))
+            .Concat(Enumerable.Range(0, 4000).Select(i => new PartnerAssessment($"RD{i:D3}", Sector.Acute, 1 + (i % 2), false)))
+            .ToList();
+        var breakdown = RoundWorkflow.Breakdown(partners);
+        var alert = Alert() with { Notification = Alert().Notification with { Data = new Dictionary<string, string> { ["rule"] = "SystemLevel", ["partners"] = breakdown } } };
+
+        await Channel().SendAsync(alert, default);
+
+        using var body = JsonDocument.Parse(_webhook.Requests.ShouldHaveSingleItem().Body);
+        var facts = body.RootElement.GetProperty("attachments")[0].GetProperty("content").GetProperty("body")[1].GetProperty("facts");
+        facts.EnumerateArray().Single(f => f.GetProperty("title").GetString() == "Partners").GetProperty("value").GetString().ShouldBe(breakdown);
+        breakdown.ShouldEndWith("missing: RC000, RC001, RC002, RC003, RC004, RC005, RC006, RC007, RC008, RC009 and 5 more");
     }
 
     [Fact]

@@ -85,6 +85,7 @@ public class PlacementEscalationTests
         alerts.Count.ShouldBe(1);
         alerts[0].GetProperty("recipient").GetString().ShouldBe("role:Coordinator");
         alerts[0].GetProperty("data").GetProperty("placementId").GetString().ShouldBe(id);
+        (await InboxAsync(b.Coordinator)).EnumerateArray().ShouldNotContain(i => i.GetProperty("type").GetString() == "PlacementEscalated"); // the alert, not both
         var byExecutive = await executive.PostAsJsonAsync($"/api/escalations/{escalationId}/acknowledge", new { note = "Not mine (test)." });
         byExecutive.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         await Http.ProblemAsync(byExecutive);
