@@ -71,31 +71,9 @@ internal static class DispatchBench
     /// <summary>Requests per second the fake answers when 16 senders replay <paramref name="sample"/> for <paramref name="length"/>.</summary>
     private static async Task<double> RawAsync(HttpClient http, Uri baseAddress, RecordedRequest sample, TimeSpan length)
     {
-        var headers = sample.Headers.Where(h => h.Key is not ("Host" or "Content-Length")).ToList();
-        var stop = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
+        List<(string Body, List<KeyValuePair<string, string>> Headers)> replay = [ServiceBusBench.Replayable(sample)];
         var clock = Stopwatch.StartNew();
-        var counts = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
-        {
-            var sent = 0;
-            while (Stopwatch.GetTimestamp() < stop)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, sample.PathAndQuery.TrimStart('/'))) { Content = new StringContent(sample.Body) };
-                request.Content.Headers.Clear();
-                foreach (var (name, value) in headers)
-                {
-                    if (!request.Headers.TryAddWithoutValidation(name, value))
-                    {
-                        request.Content.Headers.TryAddWithoutValidation(name, value);
-                    }
-                }
-
-                using var response = await http.SendAsync(request);
-                response.EnsureSuccessStatusCode();
-                sent++;
-            }
-
-            return sent;
-        }));
-        return counts.Sum() / clock.Elapsed.TotalSeconds;
+        var sent = await ServiceBusBench.LoopAsync(16, length, (_, _) => ServiceBusBench.ReplayAsync(http, baseAddress, replay));
+        return sent.Count / clock.Elapsed.TotalSeconds;
     }
 }

@@ -73,10 +73,14 @@ internal static class ServiceBusBench
         bus.Recording = true;
         await channel.SendAsync(Intent("bench-recorded", orgs), default);
         bus.Recording = false;
-        return bus.Requests.Select(r => (r.Body, r.Headers.Where(h => h.Key is not ("Host" or "Content-Length")).ToList())).ToList();
+        return bus.Requests.Select(Replayable).ToList();
     }
 
-    private static async Task ReplayAsync(HttpClient http, Uri baseAddress, List<(string Body, List<KeyValuePair<string, string>> Headers)> replay)
+    /// <summary>A recorded request as <see cref="ReplayAsync"/> sends it again: its body and headers, less those the client sets itself.</summary>
+    internal static (string Body, List<KeyValuePair<string, string>> Headers) Replayable(RecordedRequest request) =>
+        (request.Body, request.Headers.Where(h => h.Key is not ("Host" or "Content-Length")).ToList());
+
+    internal static async Task ReplayAsync(HttpClient http, Uri baseAddress, List<(string Body, List<KeyValuePair<string, string>> Headers)> replay)
     {
         foreach (var (body, headers) in replay)
         {
@@ -95,7 +99,7 @@ internal static class ServiceBusBench
         }
     }
 
-    private static async Task<List<double>> LoopAsync(int concurrency, TimeSpan length, Func<int, long, Task> op)
+    internal static async Task<List<double>> LoopAsync(int concurrency, TimeSpan length, Func<int, long, Task> op)
     {
         var stop = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
         var perWorker = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>

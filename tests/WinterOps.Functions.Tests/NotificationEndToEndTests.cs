@@ -115,7 +115,7 @@ public sealed class NotificationEndToEndTests
         // 503, then 429 with Retry-After, then accepted: three requests with one MessageId, one message on the topic.
         bus.Enqueue(503);
         bus.Enqueue(429, retryAfter: "1");
-        await RegisterAsync(coordinator, "Z0511");
+        await RegisterAsync(coordinator, 511);
         var accepted = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the message after two refusals");
         bus.Requests.Select(MessageId).ShouldBe([accepted[0].MessageId, accepted[0].MessageId, accepted[0].MessageId]);
         accepted[0].Label.ShouldBe("PartnerRegistered");
@@ -123,7 +123,7 @@ public sealed class NotificationEndToEndTests
         // 401: dead-lettered after one request, not retried; a coordinator re-drives it once the key is fixed.
         bus.Clear();
         bus.Enqueue(401);
-        await RegisterAsync(coordinator, "Z0512");
+        await RegisterAsync(coordinator, 512);
         var letters = await Brokerage.EventuallyAsync(
             async () => await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters")), l => l.GetArrayLength() == 1, "the dead letter");
         var letter = letters[0];
@@ -138,9 +138,9 @@ public sealed class NotificationEndToEndTests
         (await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength().ShouldBe(0);
     }
 
-    private static async Task RegisterAsync(HttpClient coordinator, string odsCode)
+    private static async Task RegisterAsync(HttpClient coordinator, int n)
     {
-        var put = await coordinator.PutAsJsonAsync($"/api/partners/{odsCode}", OpelRound.PartnerBody(int.Parse(odsCode[1..], System.Globalization.CultureInfo.InvariantCulture)));
+        var put = await coordinator.PutAsJsonAsync($"/api/partners/{OpelRound.Ods(n)}", OpelRound.PartnerBody(n));
         put.StatusCode.ShouldBe(HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
     }
 

@@ -69,10 +69,9 @@ public static partial class EscalationEndpoints
         new Validation().Require(body.Note is null || body.Note.Length <= 1000, "note", "At most 1000 characters.").ThrowIfAny();
         return await SendAsync(
             escalationId, now => new EscalationCommand.Acknowledge(http.Caller().Name, body.Note?.Trim(), now), http, handler, time, cancellationToken,
-            state => http.Caller().Roles.Contains(EscalationWorkflow.AlertedRole(state.Raised!.Rule).Id)
-                ? null
-                : TypedResults.Problem(
-                    statusCode: 403, title: "Not yours to acknowledge.", detail: $"This escalation alerts the {EscalationWorkflow.AlertedRole(state.Raised.Rule).Id} role; one of them acknowledges it."));
+            state => EscalationWorkflow.AlertedRole(state.Raised!.Rule).Id is var role && !http.Caller().Roles.Contains(role)
+                ? TypedResults.Problem(statusCode: 403, title: "Not yours to acknowledge.", detail: $"This escalation alerts the {role} role; one of them acknowledges it.")
+                : null);
     }
 
     private static async Task<IResult> ResolveAsync(

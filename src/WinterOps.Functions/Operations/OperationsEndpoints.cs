@@ -116,12 +116,13 @@ public static class OperationsEndpoints
         var page = await inbox.ReadAsync(http.Caller().Recipients, since, before, limit ?? 50, cancellationToken);
         if (page.Next is not null)
         {
-            var query = QueryString.Create([
-                new("limit", (limit ?? 50).ToString(CultureInfo.InvariantCulture)),
-                new("before", page.Next),
-                .. since is { } after ? [new KeyValuePair<string, string?>("since", after.ToString("O", CultureInfo.InvariantCulture))] : Array.Empty<KeyValuePair<string, string?>>(),
-            ]);
-            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{query}>; rel=\"next\"";
+            var next = new Dictionary<string, string?> { ["limit"] = (limit ?? 50).ToString(CultureInfo.InvariantCulture), ["before"] = page.Next };
+            if (since is { } after)
+            {
+                next["since"] = after.ToString("O", CultureInfo.InvariantCulture);
+            }
+
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{QueryString.Create(next)}>; rel=\"next\"";
         }
 
         return TypedResults.Ok(page.Items);

@@ -113,16 +113,11 @@ public static partial class PlacementEndpoints
 
     private static async Task<IResult> GetAsync(string placementId, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
     {
-        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
         var caller = http.Caller();
-        if (state is null)
+        var (state, version, refused) = await LoadVisibleAsync(handler, placementId, caller, cancellationToken);
+        if (refused is not null)
         {
-            return UnknownPlacement(placementId);
-        }
-
-        if (!CanSee(caller, state))
-        {
-            return Forbidden("This placement is not yours to see.");
+            return refused;
         }
 
         http.Response.Headers.ETag = ETags.For(version);
@@ -131,16 +126,11 @@ public static partial class PlacementEndpoints
 
     private static async Task<IResult> HistoryAsync(string placementId, HttpContext http, CommandHandler handler, IEventStore store, CancellationToken cancellationToken)
     {
-        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
         var caller = http.Caller();
-        if (state is null)
+        var (state, _, refused) = await LoadVisibleAsync(handler, placementId, caller, cancellationToken);
+        if (refused is not null)
         {
-            return UnknownPlacement(placementId);
-        }
-
-        if (!CanSee(caller, state))
-        {
-            return Forbidden("This placement is not yours to see.");
+            return refused;
         }
 
         var full = SeesEverything(caller, state);
@@ -342,6 +332,16 @@ public static partial class PlacementEndpoints
 
         v.Add(field, "Give a date as yyyy-MM-dd.");
         return null;
+    }
+
+    /// <summary>The placement if the caller may see it; otherwise the 404 or 403 to answer.</summary>
+    private static async Task<(PlacementState State, long Version, IResult? Refused)> LoadVisibleAsync(
+        CommandHandler handler, string placementId, Caller caller, CancellationToken cancellationToken)
+    {
+        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
+        return state is null ? (null!, 0, UnknownPlacement(placementId))
+            : !CanSee(caller, state) ? (null!, 0, Forbidden("This placement is not yours to see."))
+            : (state, version, null);
     }
 
     public static async Task<(PlacementState? State, long Version)> LoadAsync(CommandHandler handler, string placementId, CancellationToken cancellationToken)
