@@ -41,7 +41,7 @@ public sealed partial class QueuedCommandRunner(
                 : await catalog.Get(command.Workflow).HandleSerializedAsync(handler, command.Key, command.CommandType, command.Command, context, cancellationToken);
             LogRan(command.CommandType, outcome.StreamId, outcome.NewEvents, command.CausedBy);
         }
-        catch (Exception e) when (e is ConcurrencyException or VersionMismatchException)
+        catch (ConcurrencyException)
         {
             // A busy stream (a round recording hundreds of returns): try again in a few seconds,
             // not after the host's visibility timeout. The command id keeps it applied once.

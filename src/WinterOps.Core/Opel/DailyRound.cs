@@ -33,8 +33,11 @@ public sealed record PartnerInput(string OdsCode, Sector Sector, decimal SizeWei
 /// <summary>
 /// What an assessment is made of, read from the partner registry and the day's return streams when a
 /// round timer falls due: every partner, and the on-call ladders of those at OPEL 4.
+/// <paramref name="LateReturnsNoted"/> is how many late returns the round had noted before the read
+/// began: those are in the inputs; any noted since may not be, and ask for a re-assessment.
 /// </summary>
-public sealed record RoundInputs(IReadOnlyList<PartnerInput> Partners, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>> Opel4Ladders);
+public sealed record RoundInputs(
+    IReadOnlyList<PartnerInput> Partners, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>> Opel4Ladders, int LateReturnsNoted = 0);
 
 /// <summary>The round's times, in UTC instants computed from London wall-clock times (DST-safe).</summary>
 public sealed record RoundSchedule(DateTimeOffset ReminderAt, DateTimeOffset DeadlineAt, DateTimeOffset ClosesAt)
@@ -57,7 +60,8 @@ public abstract record RoundCommand
 
     /// <summary>
     /// A return (or revision) from near the deadline onwards, announced by its stream: after the
-    /// assessment it asks for a re-assessment; before, it makes an assessment in progress read again.
+    /// assessment it asks for a re-assessment; before, it is noted, and an assessment whose inputs were
+    /// read before it was noted asks for a re-assessment.
     /// </summary>
     public sealed record ReturnArrived(string OdsCode, int Revision, DateTimeOffset At) : RoundCommand;
 
@@ -93,9 +97,10 @@ public abstract record RoundEvent
     /// The round was assessed (at the deadline, or again after late returns or revisions): each
     /// partner's level (missing ones carried forward and flagged), the pillars and the system level.
     /// </summary>
+    /// <remarks><paramref name="ReassessDue"/> when late returns were noted while its inputs were read: a re-assessment follows shortly.</remarks>
     public sealed record Assessed(
         IReadOnlyList<PartnerAssessment> Partners, int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, bool Reassessment,
-        DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>>? Opel4Ladders = null) : RoundEvent
+        DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>>? Opel4Ladders = null, bool ReassessDue = false) : RoundEvent
     {
         public IReadOnlyList<string> Missing() => Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
     }
@@ -114,7 +119,8 @@ public sealed record RoundState(
     bool Reminded,
     RoundEvent.Assessed? Assessment,
     EscalationPolicy? Escalations = null,
-    bool ReassessPending = false)
+    bool ReassessPending = false,
+    int LateReturnsNoted = 0)
 {
     public static RoundState Initial { get; } = new(default, RoundPhase.NotOpen, [], new Dictionary<Sector, decimal>(), null, false, null);
 }
@@ -171,11 +177,11 @@ public static class RoundWorkflow
         (RoundCommand.Remind, _) => [],
 
         (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => throw NeedsInputs(command),
-        (RoundCommand.Assess c, RoundPhase.Collecting) => [Assessment(c.Inputs!, state.PillarWeights, reassessment: false, c.At)],
+        (RoundCommand.Assess c, RoundPhase.Collecting) => [Assessment(c.Inputs!, state, reassessment: false, c.At)],
         (RoundCommand.Assess, _) => [],
 
         (RoundCommand.Reassess { Inputs: null }, RoundPhase.Assessed) when state.ReassessPending => throw NeedsInputs(command),
-        (RoundCommand.Reassess c, RoundPhase.Assessed) when state.ReassessPending => [Assessment(c.Inputs!, state.PillarWeights, reassessment: true, c.At)],
+        (RoundCommand.Reassess c, RoundPhase.Assessed) when state.ReassessPending => [Assessment(c.Inputs!, state, reassessment: true, c.At)],
         (RoundCommand.Reassess, _) => [],
 
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a round that is {state.Phase}."),
@@ -196,9 +202,9 @@ public static class RoundWorkflow
         {
             Date = e.Date, Phase = RoundPhase.Collecting, Expected = e.Expected, PillarWeights = e.PillarWeights, Schedule = e.Schedule, Escalations = e.Escalations,
         },
-        RoundEvent.LateReturn e => state with { ReassessPending = state.ReassessPending || e.Reassess },
+        RoundEvent.LateReturn e => state with { ReassessPending = state.ReassessPending || e.Reassess, LateReturnsNoted = state.LateReturnsNoted + 1 },
         RoundEvent.Reminded => state with { Reminded = true },
-        RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e, ReassessPending = false },
+        RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e, ReassessPending = e.ReassessDue },
         _ => state,
     };
 
@@ -218,7 +224,7 @@ public static class RoundWorkflow
                 yield return new Reaction.Send(Name, date, new RoundCommand.Assess(e.Schedule.DeadlineAt), e.Schedule.DeadlineAt);
                 break;
             case RoundEvent.LateReturn { Reassess: true } e:
-                yield return new Reaction.Send(Name, date, new RoundCommand.Reassess(e.At + ReassessDelay), e.At + ReassessDelay);
+                yield return Reassess(date, e.At);
                 break;
             case RoundEvent.Reminded e:
                 var deadline = London.TimeOfDay(state.Schedule!.DeadlineAt).ToString("HH:mm", CultureInfo.InvariantCulture);
@@ -229,6 +235,11 @@ public static class RoundWorkflow
 
                 break;
             case RoundEvent.Assessed e:
+                if (e.ReassessDue)
+                {
+                    yield return Reassess(date, e.At);
+                }
+
                 var missing = e.Missing();
                 yield return new Reaction.Notify(Note(
                     "OpelRoundAssessed", Recipient.Role("Coordinator"),
@@ -251,16 +262,22 @@ public static class RoundWorkflow
         }
     }
 
-    /// <summary>Effective levels (missing partners carried forward and flagged), pillars and the system level.</summary>
-    public static RoundEvent.Assessed Assessment(RoundInputs inputs, IReadOnlyDictionary<Sector, decimal> pillarWeights, bool reassessment, DateTimeOffset at)
+    /// <summary>
+    /// Effective levels (missing partners carried forward and flagged), pillars and the system level;
+    /// due a re-assessment when the round noted late returns after the inputs were read.
+    /// </summary>
+    public static RoundEvent.Assessed Assessment(RoundInputs inputs, RoundState state, bool reassessment, DateTimeOffset at)
     {
         var partners = inputs.Partners.OrderBy(p => p.OdsCode, StringComparer.Ordinal).ToList();
         var system = Scoring.System(
-            partners.Where(p => p.Level is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, p.SizeWeight, p.Level!.Value)), pillarWeights);
+            partners.Where(p => p.Level is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, p.SizeWeight, p.Level!.Value)), state.PillarWeights);
         return new RoundEvent.Assessed(
             partners.Select(p => new PartnerAssessment(p.OdsCode, p.Sector, p.Level, p.Missing)).ToList(), system.Level, system.Score, system.Pillars,
-            reassessment, at, inputs.Opel4Ladders.Count == 0 ? null : inputs.Opel4Ladders);
+            reassessment, at, inputs.Opel4Ladders.Count == 0 ? null : inputs.Opel4Ladders, ReassessDue: state.LateReturnsNoted > inputs.LateReturnsNoted);
     }
+
+    private static Reaction.Send Reassess(string date, DateTimeOffset after) =>
+        new(Name, date, new RoundCommand.Reassess(after + ReassessDelay), after + ReassessDelay);
 
     /// <summary>Rule 2: an escalation for a partner at OPEL 4, to its own on-call ladder (one per partner and day).</summary>
     public static Reaction.Send RaisePartnerAtOpel4(DateOnly date, string odsCode, IReadOnlyList<OnCallContact> ladder, TimeSpan acknowledgeWithin, DateTimeOffset at) =>

@@ -6,14 +6,12 @@ namespace WinterOps.Functions.Opel;
 
 /// <summary>
 /// Runs the round's commands from the queue. Its timers (remind, assess, re-assess) are decided on
-/// inputs read from the return streams when they fall due; the append then expects the version read
-/// before reading, so a late return that lands meanwhile makes it read again rather than be missed.
+/// inputs read from the return streams when they fall due. The inputs carry how many late returns
+/// the round had noted before the read began, so one noted meanwhile asks for a re-assessment
+/// rather than being missed, and a burst of late returns never stops the assessment.
 /// </summary>
 public sealed class RoundTimers(CommandHandler handler, RoundReader reader) : IQueuedCommandHandler
 {
-    /// <summary>Reads before giving the command back to the queue (a burst of late returns keeps moving the round on).</summary>
-    public const int MaxReads = 5;
-
     public string Workflow => RoundWorkflow.Name;
 
     public async Task<CommandOutcome> RunAsync(QueuedCommand command, CommandContext context, CancellationToken cancellationToken)
@@ -26,30 +24,20 @@ public sealed class RoundTimers(CommandHandler handler, RoundReader reader) : IQ
     public async Task<CommandResult<RoundState>> RunAsync(string key, RoundCommand command, CommandContext context, CancellationToken cancellationToken)
     {
         var round = RoundWorkflow.Definition;
-        for (var read = 1; ; read++)
+        var (state, head) = await handler.LoadAsync(round, round.StreamId(key), cancellationToken);
+        if (head is null || !RoundWorkflow.NeedsInputs(command, state))
         {
-            var (state, head) = await handler.LoadAsync(round, round.StreamId(key), cancellationToken);
-            if (head is null || !RoundWorkflow.NeedsInputs(command, state))
-            {
-                return await handler.HandleAsync(round, key, command, context, cancellationToken: cancellationToken);
-            }
-
-            var inputs = await reader.ReadAsync(state.Date, cancellationToken);
-            RoundCommand prepared = command switch
-            {
-                RoundCommand.Remind r => r with { Missing = inputs.Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList() },
-                RoundCommand.Assess a => a with { Inputs = inputs },
-                RoundCommand.Reassess r => r with { Inputs = inputs },
-                _ => command,
-            };
-            try
-            {
-                return await handler.HandleAsync(round, key, prepared, context, expectedVersion: head.Version, cancellationToken);
-            }
-            catch (VersionMismatchException) when (read < MaxReads)
-            {
-                // A late return arrived while the inputs were read: read them again.
-            }
+            return await handler.HandleAsync(round, key, command, context, cancellationToken: cancellationToken);
         }
+
+        var inputs = await reader.ReadAsync(state.Date, cancellationToken) with { LateReturnsNoted = state.LateReturnsNoted };
+        RoundCommand prepared = command switch
+        {
+            RoundCommand.Remind r => r with { Missing = inputs.Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList() },
+            RoundCommand.Assess a => a with { Inputs = inputs },
+            RoundCommand.Reassess r => r with { Inputs = inputs },
+            _ => command,
+        };
+        return await handler.HandleAsync(round, key, prepared, context, cancellationToken: cancellationToken);
     }
 }

@@ -157,7 +157,7 @@ public class EscalationDeciderTests
         var at3 = round.Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3)));
         var raised = Sends(at3).Select(s => ((EscalationCommand.Raise)s.Command).Rule).ToList();
         var at2 = round.Given([Opened(policy), .. at3.Events, new RoundEvent.LateReturn("ZA1", 2, true, T0.AddHours(2))])
-            .When(new RoundCommand.Reassess(T0.AddHours(2), OneTrustAt(2)));
+            .When(new RoundCommand.Reassess(T0.AddHours(2), OneTrustAt(2) with { LateReturnsNoted = 1 }));
         var resolved = Sends(at2).ShouldHaveSingleItem();
 
         raised.ShouldBe([EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], ignoreOrder: true); // 2 -> 3 rose; not yet 3 days at 3

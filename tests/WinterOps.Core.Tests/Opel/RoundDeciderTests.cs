@@ -36,7 +36,7 @@ public sealed class RoundDeciderTests
     private static RoundInputs DeadlineInputs() => Inputs(A1(4), A2(3, missing: true), C1(2), M1(1, missing: true));
 
     private static RoundEvent.Assessed Assessed(RoundInputs inputs, bool reassessment, DateTimeOffset at) =>
-        RoundWorkflow.Assessment(inputs, Weights, reassessment, at);
+        RoundWorkflow.Assessment(inputs, RoundState.Initial with { PillarWeights = Weights }, reassessment, at);
 
     private static RoundEvent.Assessed DeadlineAssessment() => Assessed(DeadlineInputs(), reassessment: false, Schedule.DeadlineAt);
 
@@ -159,13 +159,54 @@ public sealed class RoundDeciderTests
     }
 
     [Fact]
-    public void LateReturn_BeforeTheAssessment_IsNoted_SoAnAssessmentReadingMeanwhileReadsAgain()
+    public void LateReturn_BeforeTheAssessment_IsNoted_SoAnAssessmentReadBeforeItKnowsToReassess()
     {
         var when = Round.Given(Opened()).When(new RoundCommand.ReturnArrived("ZA2", 1, At(10, 59)))
             .Then(new RoundEvent.LateReturn("ZA2", 1, Reassess: false, At(10, 59)));
 
         when.State.ReassessPending.ShouldBeFalse();
+        when.State.LateReturnsNoted.ShouldBe(1);
         when.Reactions(Stream).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Assess_WithInputsReadBeforeALateReturnWasNoted_AsksForOneReassessment_ShortlyAfter()
+    {
+        var inputs = DeadlineInputs(); // read when the round had noted no late return
+        var when = Round.Given(Opened(), new RoundEvent.LateReturn("ZA2", 1, false, At(10, 59)))
+            .When(new RoundCommand.Assess(Schedule.DeadlineAt, inputs));
+
+        var assessed = when.Events.OfType<RoundEvent.Assessed>().ShouldHaveSingleItem();
+        assessed.ReassessDue.ShouldBeTrue();
+        assessed.SystemLevel.ShouldBe(DeadlineAssessment().SystemLevel); // decided on what was read
+        when.State.ReassessPending.ShouldBeTrue();
+        var due = Schedule.DeadlineAt + RoundWorkflow.ReassessDelay;
+        when.Reactions(Stream).OfType<Reaction.Send>().Where(s => s.Workflow == RoundWorkflow.Name)
+            .ShouldBe([new Reaction.Send(RoundWorkflow.Name, "2026-11-23", new RoundCommand.Reassess(due), due)]);
+    }
+
+    [Fact]
+    public void Assess_WithInputsReadAfterTheLateReturnsWereNoted_IsFinal()
+    {
+        var when = Round.Given(Opened(), new RoundEvent.LateReturn("ZA2", 1, false, At(10, 59)))
+            .When(new RoundCommand.Assess(Schedule.DeadlineAt, DeadlineInputs() with { LateReturnsNoted = 1 }));
+
+        when.Events.OfType<RoundEvent.Assessed>().ShouldHaveSingleItem().ReassessDue.ShouldBeFalse();
+        when.State.ReassessPending.ShouldBeFalse();
+        when.Reactions(Stream).OfType<Reaction.Send>().ShouldNotContain(s => s.Workflow == RoundWorkflow.Name);
+    }
+
+    [Fact]
+    public void Reassess_WithInputsReadBeforeAnotherLateReturnWasNoted_AsksForOneMore()
+    {
+        var at = At(14) + RoundWorkflow.ReassessDelay;
+        var when = Round.Given(
+                Opened(), DeadlineAssessment(), new RoundEvent.LateReturn("ZA2", 1, true, At(14)), new RoundEvent.LateReturn("ZM1", 1, false, At(14, 0)))
+            .When(new RoundCommand.Reassess(at, DeadlineInputs() with { LateReturnsNoted = 1 }));
+
+        when.Events.OfType<RoundEvent.Assessed>().ShouldHaveSingleItem().ReassessDue.ShouldBeTrue();
+        when.State.ReassessPending.ShouldBeTrue();
+        when.Reactions(Stream).OfType<Reaction.Send>().Count(s => s.Workflow == RoundWorkflow.Name).ShouldBe(1);
     }
 
     [Fact]
@@ -194,7 +235,7 @@ public sealed class RoundDeciderTests
     public void Reassess_WithTheLateReturns_IsAReassessment_AndClearsThePendingRequest()
     {
         var at = At(14) + RoundWorkflow.ReassessDelay;
-        var inputs = Inputs(A1(4), A2(4), C1(2), M1(1, missing: true));
+        var inputs = Inputs(A1(4), A2(4), C1(2), M1(1, missing: true)) with { LateReturnsNoted = 1 };
         var when = Round.Given(Opened(), DeadlineAssessment(), new RoundEvent.LateReturn("ZA2", 1, true, At(14)))
             .When(new RoundCommand.Reassess(at, inputs))
             .Then(Assessed(inputs, reassessment: true, at));
