@@ -15,12 +15,28 @@ using WinterOps.Testing;
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [2000,200]  (notifications through the dispatcher to a fake Service Bus)
+//        dotnet run -c Release --project bench/WinterOps.Bench -- --homes [30,300] [--history 0,50,150]  (placement requests as care-home history grows)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
     var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
     Console.WriteLine($"OPEL round on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
     await using var opelAzurite = await AzuriteServer.StartAsync();
     await OpelBench.RunAsync(opelAzurite, sizes);
+    Console.WriteLine($"At the end: {LoadAverage()}.");
+    return;
+}
+
+// Placement request latency as the care homes' history grows: --homes [30,300] [--history 0,50,150].
+if (Array.IndexOf(args, "--homes") is var homesArg and >= 0)
+{
+    var sizes = homesArg + 1 < args.Length && !args[homesArg + 1].StartsWith("--", StringComparison.Ordinal)
+        ? args[homesArg + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList()
+        : [30, 300];
+    var historyArg = Array.IndexOf(args, "--history");
+    var histories = historyArg >= 0 ? args[historyArg + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [0, 50, 150];
+    Console.WriteLine($"Placement requests as the care homes' history grows, on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
+    await using var homesAzurite = await AzuriteServer.StartAsync();
+    await HomesBench.RunAsync(homesAzurite, sizes, histories);
     Console.WriteLine($"At the end: {LoadAverage()}.");
     return;
 }
