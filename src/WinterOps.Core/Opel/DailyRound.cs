@@ -66,13 +66,22 @@ public abstract record RoundCommand
     public sealed record ReturnArrived(string OdsCode, int Revision, DateTimeOffset At) : RoundCommand;
 
     /// <summary>A timer at 10:30: remind the partners without a return (<paramref name="Missing"/> is read when it falls due).</summary>
-    public sealed record Remind(DateTimeOffset At, IReadOnlyList<string>? Missing = null) : RoundCommand;
+    public sealed record Remind(DateTimeOffset At, IReadOnlyList<string>? Missing = null) : RoundCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 
     /// <summary>A timer at 11:00: assess the round (<paramref name="Inputs"/> are read when it falls due).</summary>
-    public sealed record Assess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand;
+    public sealed record Assess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 
     /// <summary>A timer shortly after late returns: assess again (<paramref name="Inputs"/> are read when it falls due).</summary>
-    public sealed record Reassess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand;
+    public sealed record Reassess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 }
 
 public abstract record RoundEvent

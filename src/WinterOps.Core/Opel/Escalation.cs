@@ -48,7 +48,10 @@ public abstract record EscalationCommand
         IReadOnlyList<OnCallContact> Ladder, TimeSpan AcknowledgeWithin, DateTimeOffset At) : EscalationCommand;
 
     /// <summary>A timer: the acknowledgement window of alert <paramref name="Step"/> ended.</summary>
-    public sealed record AcknowledgementDue(int Step, DateTimeOffset At) : EscalationCommand;
+    public sealed record AcknowledgementDue(int Step, DateTimeOffset At) : EscalationCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 
     public sealed record Acknowledge(string By, string? Note, DateTimeOffset At) : EscalationCommand;
 

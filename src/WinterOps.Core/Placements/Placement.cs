@@ -104,7 +104,10 @@ public abstract record PlacementCommand
     public sealed record Decline(string CqcLocationId, DeclineReason Reason, string? Comment, DateTimeOffset At) : PlacementCommand;
 
     /// <summary>A timer: the response deadline of one offer.</summary>
-    public sealed record ExpireOffer(string CqcLocationId, int Round, DateTimeOffset At) : PlacementCommand;
+    public sealed record ExpireOffer(string CqcLocationId, int Round, DateTimeOffset At) : PlacementCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 
     public sealed record Cancel(string Reason, DateTimeOffset At) : PlacementCommand;
 
@@ -114,10 +117,16 @@ public abstract record PlacementCommand
     /// A timer from a home that reserved a bed for this placement: keep the bed if the placement is
     /// booked (or admitted) there, otherwise give it back.
     /// </summary>
-    public sealed record VerifyReservation(string CqcLocationId, DateTimeOffset At) : PlacementCommand;
+    public sealed record VerifyReservation(string CqcLocationId, DateTimeOffset At) : PlacementCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 
     /// <summary>A timer at the end of the required-by date: an unplaced placement is escalated.</summary>
-    public sealed record CheckRequiredBy(DateTimeOffset At) : PlacementCommand;
+    public sealed record CheckRequiredBy(DateTimeOffset At) : PlacementCommand, ITimerCommand
+    {
+        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
+    }
 }
 
 public abstract record PlacementEvent
