@@ -80,7 +80,6 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 || e.Message.StartsWith("Required parameter", StringComparison.Ordinal) =>
                 (400, "The request body is missing.", "Send a JSON body as described in the API document (/openapi/v1.json).", []),
             BadHttpRequestException e => (e.StatusCode, Title(e.StatusCode), e.Message, []),
-            JsonException e => (400, "The request body is not valid JSON for this operation.", JsonDetail(e), []),
             IdempotencyKeyReusedException e => (422, "The Idempotency-Key was reused.", e.Message, []),
             IdempotencyKeyInFlightException e => (409, "The original request is still running.", e.Message, []),
             CommandRejectedException e => (409, "The request conflicts with the current state.", e.Message, [new("state", e.State)]),
