@@ -65,7 +65,7 @@ public static class WinterOpsApp
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
-        services.AddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
+        services.TryAddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
         services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
         var placements = builder.Configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();

@@ -182,7 +182,8 @@ public static class RoundWorkflow
         (RoundCommand.ReturnArrived, _) => [],
 
         (RoundCommand.Remind { Missing: null }, _) => throw NeedsInputs(command),
-        (RoundCommand.Remind c, RoundPhase.Collecting) when !state.Reminded && c.Missing.Count > 0 => [new RoundEvent.Reminded(c.Missing, c.At)],
+        (RoundCommand.Remind c, RoundPhase.Collecting) when !state.Reminded && c.Missing.Count > 0 && c.At < state.Schedule!.DeadlineAt =>
+            [new RoundEvent.Reminded(c.Missing, c.At)],
         (RoundCommand.Remind, _) => [],
 
         (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => throw NeedsInputs(command),

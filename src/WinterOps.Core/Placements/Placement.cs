@@ -264,7 +264,7 @@ public static class PlacementWorkflow
 
             // The home's offer is still open: its acceptance may be on the way; check again after the deadline.
             (PlacementCommand.VerifyReservation c, PlacementPhase.AwaitingResponses) when state.OpenOffer(c.CqcLocationId) is { } open =>
-                [new PlacementEvent.ReservationCheckDeferred(c.CqcLocationId, open.ExpiresAt + CareHomeWorkflow.UnconfirmedReservationTimeout, c.At)],
+                [new PlacementEvent.ReservationCheckDeferred(c.CqcLocationId, (open.ExpiresAt > c.At ? open.ExpiresAt : c.At) + CareHomeWorkflow.UnconfirmedReservationTimeout, c.At)],
             (PlacementCommand.VerifyReservation c, _) =>
                 [new PlacementEvent.ReservationChecked(c.CqcLocationId, state.Phase is PlacementPhase.Booked or PlacementPhase.Admitted && state.Booking!.CqcLocationId == c.CqcLocationId, c.At)],
 

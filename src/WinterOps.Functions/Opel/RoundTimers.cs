@@ -12,6 +12,9 @@ namespace WinterOps.Functions.Opel;
 /// </summary>
 public sealed class RoundTimers(CommandHandler handler, RoundReader reader) : IQueuedCommandHandler
 {
+    /// <summary>Reads while late returns keep being noted during them (at the deadline, those from 10:58 arrive through the queue).</summary>
+    public const int MaxReads = 3;
+
     public string Workflow => RoundWorkflow.Name;
 
     public async Task<CommandOutcome> RunAsync(QueuedCommand command, CommandContext context, CancellationToken cancellationToken)
@@ -31,7 +34,19 @@ public sealed class RoundTimers(CommandHandler handler, RoundReader reader) : IQ
             return await handler.HandleAsync(round, key, command, context, cancellationToken: cancellationToken);
         }
 
-        var inputs = await reader.ReadAsync(state.Date, cancellationToken) with { LateReturnsNoted = state.LateReturnsNoted };
+        RoundInputs inputs;
+        for (var read = 1; ; read++)
+        {
+            inputs = await reader.ReadAsync(state.Date, cancellationToken) with { LateReturnsNoted = state.LateReturnsNoted };
+            var (after, _) = await handler.LoadAsync(round, round.StreamId(key), cancellationToken);
+            if (after.LateReturnsNoted == state.LateReturnsNoted || read == MaxReads)
+            {
+                break; // complete, or the decider asks for a re-assessment of what was noted meanwhile
+            }
+
+            state = after;
+        }
+
         RoundCommand prepared = command switch
         {
             RoundCommand.Remind r => r with { Missing = inputs.Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList() },

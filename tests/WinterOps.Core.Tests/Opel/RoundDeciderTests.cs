@@ -72,6 +72,13 @@ public sealed class RoundDeciderTests
     }
 
     [Fact]
+    public void Remind_RunLate_AfterTheDeadline_RemindsNobody()
+    {
+        // "Due by 11:00" after 11:00 helps no one: the assessment's missing-return notice follows instead.
+        Round.Given(Opened()).When(new RoundCommand.Remind(Schedule.DeadlineAt, ["ZA2", "ZC1"])).Then();
+    }
+
+    [Fact]
     public void Remind_Twice_RemindsOnce()
     {
         Round.Given(Opened(), new RoundEvent.Reminded(["ZA1"], Schedule.ReminderAt)).When(new RoundCommand.Remind(Schedule.ReminderAt, ["ZA1"])).Then();

@@ -597,6 +597,18 @@ public sealed class PlacementDeciderTests
     }
 
     [Fact]
+    public void VerifyReservation_RunLate_PastTheOffersDeadline_IsDeferredFromNow_NotIntoThePast()
+    {
+        // After an outage the check can run before the offer's late expiry timer: deferring to a time
+        // already past would run it again at once, and again, until the expiry lands.
+        var late = Expiry1 + TimeSpan.FromHours(1);
+
+        Placement.Given(Offered())
+            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, late))
+            .Then(new PlacementEvent.ReservationCheckDeferred(H1.CqcLocationId, late + CareHomeWorkflow.UnconfirmedReservationTimeout, late));
+    }
+
+    [Fact]
     public void VerifyReservation_WhileAwaitingOthers_AfterTheHomeDeclined_ReleasesTheBed()
     {
         var at = T0.AddMinutes(15);

@@ -32,10 +32,10 @@ public sealed class OpelRound : IAsyncDisposable
 
     public HttpClient Coordinator { get; }
 
-    public static async Task<OpelRound> StartAsync(bool localTriggers)
+    public static async Task<OpelRound> StartAsync(bool localTriggers, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
-        var app = await TestApp.StartAsync(localTriggers: localTriggers, time: clock);
+        var app = await TestApp.StartAsync(localTriggers: localTriggers, time: clock, configure: configure);
         return new OpelRound(app, clock, await app.ClientAsAsync("Coordinator", "QZZ", "Casey Coordinator (test)"));
     }
 
