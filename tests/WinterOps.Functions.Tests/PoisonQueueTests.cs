@@ -34,6 +34,17 @@ public class PoisonQueueTests
         (await (await app.ClientAsAsync("Partner", "RZ1")).GetAsync("/api/operations/queues")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task Redrive_OfAQueueWhosePoisonQueueWasNeverCreated_MovesNothing()
+    {
+        await using var app = await TestApp.StartAsync();
+        var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+
+        var redriven = await Http.JsonAsync(await coordinator.PostAsync($"/api/operations/queues/{StorageNames.TimersQueue}/redrive", null));
+
+        redriven.GetProperty("moved").GetInt32().ShouldBe(0);
+    }
+
     private static JsonElement Depth(JsonElement depths, string queue) =>
         depths.EnumerateArray().Single(d => d.GetProperty("queue").GetString() == queue);
 }

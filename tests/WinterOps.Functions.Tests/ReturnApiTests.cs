@@ -94,6 +94,21 @@ public class ReturnApiTests : IAsyncLifetime
     };
 
     [Theory]
+    [InlineData("/api/returns/0001-01-01", "date")]
+    [InlineData("/api/returns/9999-12-31", "date")]
+    [InlineData("/api/system/status?date=0001-01-01", "date")]
+    [InlineData("/api/system/history?to=9999-12-31", "to")]
+    [InlineData("/api/system/history?from=9999-12-31&to=9999-12-31", "to")]
+    [InlineData("/api/system/history?to=0001-01-13", "to")]
+    public async Task DatesAtTheEdgesOfTheCalendar_AreA400_NotAnOverflow(string path, string field)
+    {
+        var response = await _trust.GetAsync(path);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await Http.ProblemAsync(response)).GetProperty("errors").TryGetProperty(field, out _).ShouldBeTrue();
+    }
+
+    [Theory]
     [MemberData(nameof(BadReturns))]
     public async Task BadReturn_IsAProblem_AndStoresNothing(string why, string date, string odsCode, string body, HttpStatusCode expected, string? field)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Logging;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.Workflows;
@@ -62,7 +63,16 @@ public sealed partial class PoisonQueues(StorageAccount storage, IEnumerable<INo
         var moved = 0;
         while (true)
         {
-            var messages = (await poison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1), cancellationToken)).Value;
+            QueueMessage[] messages;
+            try
+            {
+                messages = (await poison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1), cancellationToken)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return moved; // never created: nothing ever failed there
+            }
+
             if (messages is null || messages.Length == 0)
             {
                 return moved;

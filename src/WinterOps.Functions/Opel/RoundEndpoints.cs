@@ -102,8 +102,12 @@ public static class RoundEndpoints
             s.Assessment?.SystemLevel, s.Assessment?.SystemScore, s.Assessment?.Pillars ?? [], s.Assessment?.At, s.Schedule?.DeadlineAt);
     }
 
+    /// <summary>Rounds are read with their neighbours (the day before, a range of days): dates stay well inside what DateOnly can hold.</summary>
+    private static readonly DateOnly Earliest = new(2000, 1, 1);
+    private static readonly DateOnly Latest = new(2099, 12, 31);
+
     private static DateOnly ParseDate(string date, string field = "date") =>
-        DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+        DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) && day >= Earliest && day <= Latest
             ? day
-            : throw new ValidationFailedException(new Dictionary<string, string[]> { [field] = ["Give the date as yyyy-MM-dd."] });
+            : throw new ValidationFailedException(new Dictionary<string, string[]> { [field] = ["Give a date from 2000-01-01 to 2099-12-31 as yyyy-MM-dd."] });
 }
