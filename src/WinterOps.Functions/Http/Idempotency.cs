@@ -45,7 +45,9 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var requestHash = Hash(request.ContentType ?? "", buffer.ToArray());
 
         var caller = context.User.FindFirst("oid")?.Value ?? context.User.FindFirst("sub")?.Value ?? "anonymous";
-        var partition = Hash($"{caller}\n{request.Method}\n{request.Path}\n{key}", []);
+        // Routes match without regard to case or a trailing slash, and so does the key's scope.
+        var route = (request.Path.Value ?? "").TrimEnd('/').ToUpperInvariant();
+        var partition = Hash($"{caller}\n{request.Method}\n{route}\n{key}", []);
         var record = new TableEntity(partition, "") { ["RequestHash"] = requestHash, ["State"] = "running", ["CreatedAt"] = time.GetUtcNow() };
 
         context.Items[Commands.RequestKeyItem] = partition;

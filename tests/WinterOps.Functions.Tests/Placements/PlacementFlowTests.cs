@@ -235,19 +235,21 @@ public class PlacementFlowTests
         await b.AddHomeAsync(Cqc(1));
         var body = b.RequestBody();
 
-        async Task<HttpResponseMessage> Send()
+        async Task<HttpResponseMessage> Send(string path)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/api/placements") { Content = JsonContent.Create(body) };
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
             request.Headers.Add("Idempotency-Key", "referral-TEST-0001");
             return await b.Team.SendAsync(request);
         }
 
-        var first = await Send();
-        var again = await Send();
+        var first = await Send("/api/placements");
+        var again = await Send("/api/placements");
+        var otherSpellings = new[] { await Send("/api/Placements"), await Send("/api/placements/"), await Send("/API/PLACEMENTS") }; // the same route
 
         first.StatusCode.ShouldBe(HttpStatusCode.Created);
         again.StatusCode.ShouldBe(HttpStatusCode.Created);
         again.Headers.Location.ShouldBe(first.Headers.Location);
+        otherSpellings.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created && r.Headers.Location == first.Headers.Location);
         (await Http.JsonAsync(await b.Coordinator.GetAsync("/api/placements"))).GetArrayLength().ShouldBe(1);
     }
 }
