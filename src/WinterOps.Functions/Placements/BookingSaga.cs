@@ -15,12 +15,20 @@ namespace WinterOps.Functions.Placements;
 /// </summary>
 public sealed class BookingSaga(CommandHandler handler)
 {
+    /// <param name="version">The placement's version that <paramref name="state"/> is.</param>
+    /// <param name="expectedVersion">The version If-Match named, if any: the booking expects it.</param>
     /// <param name="context">The command context of each step (null: the booking itself).</param>
     public async Task<CommandResult<PlacementState>> AcceptAsync(
-        PlacementState state, PlacementCommand.Accept accept, Func<string?, CommandContext> context, CancellationToken cancellationToken)
+        PlacementState state, long version, long? expectedVersion, PlacementCommand.Accept accept, Func<string?, CommandContext> context,
+        CancellationToken cancellationToken)
     {
         var placementId = state.PlacementId;
         var home = accept.CqcLocationId;
+        if (expectedVersion is { } expected && expected != version)
+        {
+            throw new VersionMismatchException(PlacementWorkflow.Definition.StreamId(placementId), expected, version); // before holding a bed
+        }
+
         try
         {
             _ = PlacementWorkflow.Decide(accept, state).ToList(); // refuses now, before holding a bed, if the offer is not open
@@ -35,9 +43,9 @@ public sealed class BookingSaga(CommandHandler handler)
             cancellationToken: cancellationToken);
         try
         {
-            return await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, context(null), cancellationToken: cancellationToken);
+            return await handler.HandleAsync(PlacementWorkflow.Definition, placementId, accept, context(null), expectedVersion, cancellationToken);
         }
-        catch (Exception e) when (e is CommandRejectedException or ConcurrencyException)
+        catch (Exception e) when (e is CommandRejectedException or ConcurrencyException or VersionMismatchException)
         {
             // While the home's offer is open another accept from it may be on its way, sharing the reservation.
             var (after, _) = await handler.LoadAsync(PlacementWorkflow.Definition, PlacementWorkflow.Definition.StreamId(placementId), CancellationToken.None);

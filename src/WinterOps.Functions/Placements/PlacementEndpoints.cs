@@ -204,14 +204,14 @@ public static partial class PlacementEndpoints
             return CareHomeEndpoints.NotYourHome(cqcLocationId);
         }
 
-        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
+        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
         if (state is null || state.Offers.All(o => o.CqcLocationId != cqcLocationId))
         {
             return UnknownPlacement(placementId);
         }
 
         var accept = new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now);
-        var booked = await saga.AcceptAsync(state, accept, step => http.CommandContext(now, step), cancellationToken);
+        var booked = await saga.AcceptAsync(state, version, ETags.ExpectedVersion(http.Request), accept, step => http.CommandContext(now, step), cancellationToken);
         http.Response.Headers.ETag = booked.ETag;
         return TypedResults.Ok(View(booked.State, booked.Version, caller));
     }
@@ -240,7 +240,7 @@ public static partial class PlacementEndpoints
         var now = time.GetUtcNow();
         var result = await handler.HandleAsync(
             PlacementWorkflow.Definition, placementId, new PlacementCommand.Decline(cqcLocationId, reason, body.Comment?.Trim(), now),
-            http.CommandContext(now), cancellationToken: cancellationToken);
+            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(View(result.State, result.Version, caller));
     }
@@ -292,7 +292,7 @@ public static partial class PlacementEndpoints
 
         var result = await handler.HandleAsync(
             PlacementWorkflow.Definition, placementId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), http.CommandContext(now),
-            cancellationToken: cancellationToken);
+            ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(View(result.State, result.Version, caller));
     }

@@ -107,6 +107,10 @@ public class PlacementBadInputTests(BadInputApp app) : IClassFixture<BadInputApp
         ["accept: by the discharge team"] = new(a => a.B.AcceptAsync(a.PlacementId, a.Home, caller: a.B.Team), HttpStatusCode.Forbidden),
         ["decline: unknown reason"] = Offer("decline", new { reason = "tooBusy", comment = (string?)null }, HttpStatusCode.BadRequest, "reason"),
         ["decline: 'other' without a comment"] = Offer("decline", new { reason = "other", comment = (string?)null }, HttpStatusCode.BadRequest, "comment"),
+        ["accept: stale If-Match"] = new(a => Answer(a, "accept", "\"1\""), HttpStatusCode.PreconditionFailed), // refused before a bed is held
+        ["accept: malformed If-Match"] = new(a => Answer(a, "accept", "garbage"), HttpStatusCode.BadRequest, "If-Match"),
+        ["decline: stale If-Match"] = new(a => Answer(a, "decline", "\"1\""), HttpStatusCode.PreconditionFailed),
+        ["decline: malformed If-Match"] = new(a => Answer(a, "decline", "garbage"), HttpStatusCode.BadRequest, "If-Match"),
         ["decline: home not offered"] = new(async a => await (await a.B.BrokerAsync(a.NotOffered)).PostAsJsonAsync(
             $"/api/placements/{a.PlacementId}/offers/{a.NotOffered}/decline", new { reason = "noBedAvailable" }), HttpStatusCode.NotFound),
 
@@ -191,6 +195,18 @@ public class PlacementBadInputTests(BadInputApp app) : IClassFixture<BadInputApp
 
     private static Case Vacancies(Func<BadInputApp, object> body, HttpStatusCode status, string? field = null) =>
         new(async a => await (await a.B.BrokerAsync(a.Home)).PutAsJsonAsync($"/api/care-homes/{a.Home}/vacancies", body(a)), status, field);
+
+    private static async Task<HttpResponseMessage> Answer(BadInputApp a, string answer, string ifMatch)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/placements/{a.PlacementId}/offers/{a.Home}/{answer}")
+        {
+            Content = JsonContent.Create(answer == "accept"
+                ? new { admissionDate = Iso(a.B.Today.AddDays(1)), contactName = "Morgan Manager (test)" }
+                : (object)new { reason = "noBedAvailable" }),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return await (await a.B.BrokerAsync(a.Home)).SendAsync(request);
+    }
 
     private static Task<HttpResponseMessage> Cancel(BadInputApp a, string ifMatch)
     {

@@ -81,6 +81,30 @@ public class PlacementFlowTests
     }
 
     [Fact]
+    public async Task AcceptAndDecline_WithTheCurrentIfMatch_Apply_AndAnswerTheNextETag()
+    {
+        await using var b = await StartAsync();
+        var h1 = await b.AddHomeAsync(Cqc(1), cqcRating: "outstanding");
+        var h2 = await b.AddHomeAsync(Cqc(2), cqcRating: "good");
+        var requested = await b.RequestAsync();
+        var id = Id(requested);
+
+        async Task<HttpResponseMessage> Answer(string home, string answer, object body, string etag)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/placements/{id}/offers/{home}/{answer}") { Content = JsonContent.Create(body) };
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            return await (await b.BrokerAsync(home)).SendAsync(request);
+        }
+
+        var declined = await Answer(h1, "decline", new { reason = "noBedAvailable" }, $"\"{requested.GetProperty("version").GetInt64()}\"");
+        declined.StatusCode.ShouldBe(HttpStatusCode.OK, await declined.Content.ReadAsStringAsync());
+        var accepted = await Answer(h2, "accept", new { admissionDate = Iso(b.Today.AddDays(1)), contactName = "Morgan Manager (test)" }, declined.Headers.ETag!.Tag);
+
+        accepted.StatusCode.ShouldBe(HttpStatusCode.OK, await accepted.Content.ReadAsStringAsync());
+        Status(await Http.JsonAsync(accepted)).ShouldBe("booked");
+    }
+
+    [Fact]
     public async Task TwoDeclines_ThenAnAcceptance_BooksTheAcceptingHome()
     {
         await using var b = await StartAsync();
