@@ -125,7 +125,16 @@ public static class WinterOpsApp
         app.MapReturnEndpoints();
         app.MapRoundEndpoints();
         app.MapEscalationEndpoints();
-        app.MapTriggerFunctions();
+
+        // The host's invocations of queue and timer functions: only the Functions host sends them (on
+        // loopback, never proxied from outside). Without the host, LocalTriggerRunner calls the same
+        // handlers in process, so the routes exist only when a test asks for them: no local caller can
+        // run a workflow command through the API's port.
+        if (builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is not null || builder.Configuration.GetValue<bool>("LocalTriggers:Routes"))
+        {
+            app.MapTriggerFunctions();
+        }
+
         return app;
     }
 

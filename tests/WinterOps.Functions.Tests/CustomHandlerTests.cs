@@ -73,6 +73,23 @@ public class CustomHandlerTests
     }
 
     [Fact]
+    public async Task WithoutTheFunctionsHost_TheTriggerRoutesDoNotExist_SoNoCallerCanRunWorkflowCommands()
+    {
+        await using var app = await TestApp.StartAsync(configure: b => b.Configuration["LocalTriggers:Routes"] = "false");
+        var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+        await coordinator.PutAsJsonAsync("/api/partners/RZ1", Http.Partner());
+        var message = JsonSerializer.Serialize(new DispatchRequest("partner-RZ1"), WorkflowJson.Options);
+        var invocation = new JsonObject { ["Data"] = new JsonObject { ["message"] = JsonValue.Create(message) }, ["Metadata"] = new JsonObject() };
+
+        var dispatch = await app.Client.PostAsJsonAsync("/OutboxDispatch", invocation);
+        var commands = await app.Client.PostAsJsonAsync("/WorkflowCommands", invocation);
+
+        dispatch.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        commands.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await Http.JsonAsync(await coordinator.GetAsync("/api/inbox"))).GetArrayLength().ShouldBe(0); // nothing was dispatched
+    }
+
+    [Fact]
     public async Task TimerInvocation_RunsTheSweeper()
     {
         await using var app = await TestApp.StartAsync();

@@ -53,6 +53,7 @@ public sealed class TestApp : IAsyncDisposable
             builder.Configuration["Storage"] = azurite.ConnectionString;
             builder.Configuration["StorageNamePrefix"] = prefix;
             builder.Configuration["LocalTriggers:Enabled"] = localTriggers ? "true" : "false";
+            builder.Configuration["LocalTriggers:Routes"] = "true"; // tests play the Functions host's part over HTTP
             if (environment != "Development")
             {
                 builder.Configuration["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
