@@ -130,7 +130,7 @@ public static class WinterOpsApp
         // loopback, never proxied from outside). Without the host, LocalTriggerRunner calls the same
         // handlers in process, so the routes exist only when a test asks for them: no local caller can
         // run a workflow command through the API's port.
-        if (builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is not null || builder.Configuration.GetValue<bool>("LocalTriggers:Routes"))
+        if (hostPort is not null || builder.Configuration.GetValue<bool>("LocalTriggers:Routes"))
         {
             app.MapTriggerFunctions();
         }

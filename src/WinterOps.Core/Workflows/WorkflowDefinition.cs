@@ -34,7 +34,7 @@ public sealed record WorkflowDefinition<TState, TCommand, TEvent>(
     async Task<CommandOutcome> IWorkflowDefinition.HandleSerializedAsync(
         CommandHandler handler, string key, string commandType, string commandJson, CommandContext context, CancellationToken cancellationToken)
     {
-        var command = TimerCommands.RunningAt(Commands.Deserialize(commandType, commandJson), context.At);
+        var command = Commands.Deserialize(commandType, commandJson);
         var result = await handler.HandleAsync(this, key, command, context, cancellationToken: cancellationToken);
         return new CommandOutcome(result.StreamId, result.Version, result.NewEvents.Count);
     }

@@ -19,8 +19,7 @@ public sealed class RoundTimers(CommandHandler handler, RoundReader reader) : IQ
 
     public async Task<CommandOutcome> RunAsync(QueuedCommand command, CommandContext context, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(
-            command.Key, TimerCommands.RunningAt(RoundWorkflow.Definition.Commands.Deserialize(command.CommandType, command.Command), context.At), context, cancellationToken);
+        var result = await RunAsync(command.Key, RoundWorkflow.Definition.Commands.Deserialize(command.CommandType, command.Command), context, cancellationToken);
         return new CommandOutcome(result.StreamId, result.Version, result.NewEvents.Count);
     }
 
