@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packages and deploys WinterOps to Azure (README, "Deploy to Azure").
 #   ./deploy.sh package [--output DIR] [--teams-app-id ID]
-#       functionapp.zip: the program published self-contained for linux-x64 with host.json and every
-#       function folder; with a Teams sender client id (or WINTEROPS_TEAMS_APP_ID), also teams-app.zip.
+#       functionapp.zip: the isolated-worker Function App published for linux-x64 (host.json,
+#       functions.metadata, worker.config.json, extensions.json, .azurefunctions/); with a Teams sender client id (or
+#       WINTEROPS_TEAMS_APP_ID), also teams-app.zip.
 #   ./deploy.sh up --resource-group RG --environment dev|prod [--package FILE] [--dry-run]
 #       deploys infra-bicep/main.bicep with infra-bicep/<environment>.bicepparam, then the package, then
 #       writes teams-app.zip for the deployed identity. --dry-run prints the commands without running them.
@@ -39,18 +40,17 @@ package() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
 
-  # A build of its own (--artifacts-path): the developer's bin/ and obj/ stay as they are.
-  dotnet publish src/WinterOps.Functions/WinterOps.Functions.csproj -c Release -r linux-x64 --self-contained \
+  # A build of its own (--artifacts-path): the developer's bin/ and obj/ stay as they are. Framework-dependent:
+  # Flex Consumption provides the dotnet-isolated 10.0 runtime.
+  dotnet publish src/WinterOps.Functions/WinterOps.Functions.csproj -c Release -r linux-x64 --self-contained false \
     --artifacts-path "$work/build" -o "$work/functionapp" --nologo -v quiet -clp:ErrorsOnly
-  # Local-only settings never ship (Azure gets its settings from the Bicep app settings), nor the
-  # source copy of the function folders that the web SDK publishes as content under functions/.
-  rm -rf "$work/functionapp/appsettings.Development.json" "$work/functionapp/local.settings.json" "$work/functionapp/functions"
-  for required in host.json WinterOps.Functions; do
+  # Local-only settings never ship: Azure gets its settings from the Bicep app settings.
+  rm -f "$work/functionapp/appsettings.Development.json" "$work/functionapp/local.settings.json"
+  for required in host.json functions.metadata worker.config.json extensions.json .azurefunctions/function.deps.json WinterOps.Functions.dll; do
     [ -f "$work/functionapp/$required" ] || fail "Publish output lacks $required."
   done
-  chmod 755 "$work/functionapp/WinterOps.Functions"
   dotnet run tools/zip.cs -- "$work/functionapp" "$output/functionapp.zip"
-  echo "Wrote $output/functionapp.zip ($(find "$work/functionapp" -mindepth 2 -maxdepth 2 -name function.json | wc -l) functions)"
+  echo "Wrote $output/functionapp.zip ($(grep -o '"entryPoint"' "$work/functionapp/functions.metadata" | wc -l) functions)"
 
   if [ -n "$teams_id" ]; then
     teams_app "$teams_id" "$output"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts WinterOps locally: Azurite (storage emulator) and the app on http://127.0.0.1:7071 with demo data.
+# Starts WinterOps locally: Azurite (storage emulator) and the Function App's functions in the local host
+# (src/WinterOps.LocalHost: HTTP, timers, Durable on Azurite) on http://127.0.0.1:7071 with demo data.
 # Usage: ./run.sh [--in-memory]    (--in-memory: Azurite keeps nothing on disk)
 # Settings: local.settings.json "Values" if present, then environment variables (e.g. Demo__Seed=false).
 set -euo pipefail
@@ -33,7 +34,7 @@ if [ ! -x node_modules/.bin/azurite ]; then
 fi
 
 echo "Building ..."
-dotnet build src/WinterOps.Functions/WinterOps.Functions.csproj -c Debug --nologo -v quiet -clp:ErrorsOnly
+dotnet build src/WinterOps.LocalHost/WinterOps.LocalHost.csproj -c Debug --nologo -v quiet -clp:ErrorsOnly
 
 pids=()
 cleanup() {
@@ -59,9 +60,10 @@ node node_modules/azurite/dist/src/azurite.js "${azurite_args[@]}" &
 pids+=($!)
 wait_for_port 10002 30 Azurite
 
-export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export AZURE_FUNCTIONS_ENVIRONMENT="${AZURE_FUNCTIONS_ENVIRONMENT:-Development}"
+export Auth__DevelopmentIssuer="${Auth__DevelopmentIssuer:-true}"
 export Demo__Seed="${Demo__Seed:-true}"
-dotnet src/WinterOps.Functions/bin/Debug/net10.0/WinterOps.Functions.dll &
+dotnet src/WinterOps.LocalHost/bin/Debug/net10.0/WinterOps.LocalHost.dll &
 pids+=($!)
 
 for _ in $(seq 1 600); do

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using WinterOps.Core.Workflows;
-using WinterOps.Functions.Hosting;
 using WinterOps.Testing;
 using WinterOps.Testing.Fakes;
 
@@ -41,7 +40,7 @@ internal static class DispatchBench
 
             bus.Clear();
             bus.Recording = true;
-            var runner = ActivatorUtilities.CreateInstance<LocalTriggerRunner>(app.Services);
+            var runner = ActivatorUtilities.CreateInstance<WinterOps.Functions.Engine.EngineQueues>(app.Services);
             var before = meter.Read();
             var deliver = Stopwatch.StartNew();
             await runner.StartAsync(CancellationToken.None);

@@ -54,9 +54,12 @@ internal static class HomesBench
                 }
 
                 var from = CareHomeWorkflow.Name + "-";
-                var rows = await app.Get<StorageAccount>().Table(StorageNames.StreamsTable)
-                    .QueryAsync<TableEntity>($"PartitionKey ge '{from}' and PartitionKey lt '{from[..^1]}.'", select: ["PartitionKey"])
-                    .CountAsync();
+                var rows = 0;
+                await foreach (var _ in app.Get<StorageAccount>().Table(StorageNames.StreamsTable)
+                    .QueryAsync<TableEntity>($"PartitionKey ge '{from}' and PartitionKey lt '{from[..^1]}.'", select: ["PartitionKey"]))
+                {
+                    rows++;
+                }
                 var request = new List<double>();
                 var list = new List<double>();
                 for (var n = 0; n < Requests; n++)

@@ -97,7 +97,7 @@ foreach (var concurrency in concurrencies)
 // 2. The placement HTTP API: one fresh app (own storage prefix, own homes) per concurrency, and the raw
 // baseline measured again while it runs (its OpenTelemetry listeners see the raw case's requests too).
 Console.WriteLine(
-    $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; LocalTriggers off (no dispatcher, " +
+    $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; engine queues and timers off (no dispatcher, " +
     $"no queue polling: queue messages pile up unread); {ApiBench.Homes} care homes, each 900 nursing beds vacantAccepting.");
 using var storageKinds = new StorageKinds(azurite.TablePort, azurite.QueuePort);
 foreach (var concurrency in concurrencies)

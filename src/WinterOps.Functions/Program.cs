@@ -1,19 +1,13 @@
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 using WinterOps.Functions;
-using WinterOps.Functions.Hosting;
 
-// `write-functions <dir>` regenerates the Azure Functions layout (function.json per function) from the code.
-if (args is ["write-functions", var directory, ..])
-{
-    var manifestApp = WinterOpsApp.Build(["--environment", "Production"], b =>
-    {
-        b.Configuration["Auth:Authority"] = "https://login.microsoftonline.com/manifest";
-        b.Configuration["Auth:Audience"] = "api://manifest";
-        b.Configuration["Storage"] = "UseDevelopmentStorage=true";
-        b.Configuration["LocalTriggers:Enabled"] = "false";
-    });
-    FunctionManifest.Write(((IEndpointRouteBuilder)manifestApp).DataSources, directory);
-    Console.WriteLine($"Wrote {FunctionManifest.Read(directory).Count} functions to {directory}");
-    return;
-}
-
-await WinterOpsApp.Build(args).RunAsync();
+// The Azure Functions .NET isolated worker. The local host (src/WinterOps.LocalHost) runs the same functions
+// with the same services, without the Functions host.
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddWinterOps(builder.Configuration, builder.Environment);
+builder.Services.Configure<Microsoft.Azure.Functions.Worker.WorkerOptions>(o => o.Serializer = new Azure.Core.Serialization.JsonObjectSerializer(WinterOpsServices.DurableJson));
+var app = builder.Build();
+WinterOpsServices.ValidateOnStart(app.Services);
+await app.RunAsync();

@@ -15,7 +15,7 @@ public sealed class TelemetryTests
     [InlineData("ClientId=a;ClientId=b;Authorization=AAD", true)]
     public void AnAadAuthenticationString_GivesTheExporterAManagedIdentityCredential(string? authenticationString, bool expected)
     {
-        var credential = WinterOpsApp.TelemetryCredential(authenticationString);
+        var credential = WinterOpsServices.TelemetryCredential(authenticationString);
 
         (credential is ManagedIdentityCredential).ShouldBe(expected);
         if (!expected)

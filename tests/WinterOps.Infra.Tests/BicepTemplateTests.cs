@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using WinterOps.Azure.Storage;
-using WinterOps.Functions.Hosting;
 
 namespace WinterOps.Infra.Tests;
 
@@ -117,11 +116,6 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         StorageNames.Tables.ShouldBeSubsetOf(tables);
         tables.ShouldContain("deadletters");
         StorageNames.Queues.ShouldBeSubsetOf(queues);
-        var triggerQueues = Repo.CodeFunctions().Values
-            .SelectMany(f => f["bindings"]!.AsArray())
-            .Where(b => (string?)b!["type"] == "queueTrigger")
-            .Select(b => (string)b!["queueName"]!);
-        triggerQueues.ShouldBeSubsetOf(queues);
 
         Main.One("Microsoft.Storage/storageAccounts/tableServices/tables")["copy"].ShouldNotBeNull();
         Main.One("Microsoft.Storage/storageAccounts/queueServices/queues")["copy"]!["count"]!.ToString().ShouldContain("-poison");

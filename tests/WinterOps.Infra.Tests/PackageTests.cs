@@ -37,39 +37,30 @@ public sealed class Package : IAsyncLifetime
 
 public class PackageTests(Package package) : IClassFixture<Package>
 {
-    private const int Executable = 0b111_101_101; // 0755
-
     [Fact]
-    public void FunctionAppZip_HoldsHostJsonAndExactlyTheCodesFunctions()
+    public void FunctionAppZip_IsAnIsolatedWorkerAppListingExactlyTheCodesFunctions()
     {
         var zip = package.FunctionApp;
-        zip.GetEntry("host.json").ShouldNotBeNull();
         var host = JsonNode.Parse(Read(zip, "host.json"))!;
-        ((string)host["customHandler"]!["description"]!["defaultExecutablePath"]!).ShouldBe("WinterOps.Functions");
+        host["customHandler"].ShouldBeNull();
+        ((string)host["extensions"]!["http"]!["routePrefix"]!).ShouldBe("");
+        ((string)host["extensions"]!["durableTask"]!["storageProvider"]!["type"]!).ShouldBe("AzureStorage");
+        ((string)JsonNode.Parse(Read(zip, "worker.config.json"))!["description"]!["language"]!).ShouldBe("dotnet-isolated");
+        zip.GetEntry("WinterOps.Functions.dll").ShouldNotBeNull();
 
-        var code = Repo.CodeFunctions();
-        var packaged = zip.Entries.Where(e => e.Name == "function.json").Select(e => e.FullName).ToList();
-        packaged.ShouldBe(code.Keys.Select(name => $"{name}/function.json"), ignoreOrder: true);
-        foreach (var (name, json) in code)
-        {
-            JsonNode.DeepEquals(JsonNode.Parse(Read(zip, $"{name}/function.json")), json).ShouldBeTrue($"{name}/function.json differs from the code");
-        }
+        var metadata = JsonNode.Parse(Read(zip, "functions.metadata"))!.AsArray();
+        metadata.Select(f => (string)f!["name"]!).Order(StringComparer.Ordinal).ShouldBe(Repo.CodeFunctions());
+        metadata.SelectMany(f => f!["bindings"]!.AsArray()).Where(b => (string)b!["type"]! == "httpTrigger")
+            .ShouldAllBe(b => (string)b!["authLevel"]! == "Anonymous");
     }
 
     [Fact]
-    public void FunctionAppZip_HoldsTheSelfContainedExecutableWithItsExecBit()
+    public void FunctionAppZip_ListsTheDurableExtensionForTheHost()
     {
-        var executable = package.FunctionApp.GetEntry("WinterOps.Functions").ShouldNotBeNull();
-        ((executable.ExternalAttributes >> 16) & 0b111_111_111).ShouldBe(Executable);
-        using (var stream = executable.Open())
-        {
-            var magic = new byte[4];
-            stream.ReadExactly(magic);
-            magic.ShouldBe(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }); // a Linux executable
-        }
+        var extensions = JsonNode.Parse(Read(package.FunctionApp, "extensions.json"))!["extensions"]!.AsArray();
 
-        package.FunctionApp.GetEntry("libcoreclr.so").ShouldNotBeNull("self-contained: the runtime ships in the package");
-        package.FunctionApp.GetEntry("WinterOps.Functions.dll").ShouldNotBeNull();
+        extensions.Select(e => (string)e!["name"]!).ShouldContain("DurableTask");
+        package.FunctionApp.Entries.ShouldContain(e => e.FullName.StartsWith(".azurefunctions/Microsoft.Azure.WebJobs.Extensions.DurableTask", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -79,8 +70,8 @@ public class PackageTests(Package package) : IClassFixture<Package>
 
         names.ShouldNotContain("local.settings.json");
         names.ShouldNotContain("appsettings.Development.json");
-        names.ShouldNotContain(n => n.StartsWith("functions/", StringComparison.Ordinal));
-        JsonNode.Parse(Read(package.FunctionApp, "appsettings.json"))!.ToJsonString().ShouldNotContain("UseDevelopmentStorage");
+        names.ShouldNotContain(n => n.EndsWith("function.json", StringComparison.Ordinal));
+        names.ShouldNotContain(n => n.Contains("LocalHost", StringComparison.Ordinal));
     }
 
     [Fact]

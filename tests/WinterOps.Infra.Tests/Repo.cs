@@ -1,10 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
-using WinterOps.Functions;
-using WinterOps.Functions.Hosting;
 
 // The bicep CLI package (linux-x64), deploy.sh and the package's permissions are Linux things.
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -35,18 +30,14 @@ public static class Repo
         }
     }
 
-    /// <summary>Function name -> function.json, as the code computes it (what write-functions writes).</summary>
-    public static SortedDictionary<string, JsonObject> CodeFunctions()
-    {
-        var app = WinterOpsApp.Build(["--environment", "Production"], b =>
-        {
-            b.Configuration["Auth:Authority"] = "https://login.microsoftonline.com/manifest";
-            b.Configuration["Auth:Audience"] = "api://manifest";
-            b.Configuration["Storage"] = "UseDevelopmentStorage=true";
-            b.Configuration["LocalTriggers:Enabled"] = "false";
-        });
-        return FunctionManifest.Compute(((IEndpointRouteBuilder)app).DataSources);
-    }
+    /// <summary>The names of the Function App's functions, from their [Function] attributes.</summary>
+    public static IReadOnlyList<string> CodeFunctions() =>
+        typeof(WinterOps.Functions.WinterOpsServices).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Select(m => m.GetCustomAttribute<Microsoft.Azure.Functions.Worker.FunctionAttribute>()?.Name)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     /// <summary>Runs a program in the repository root.</summary>
     public static Task<(int ExitCode, string Output, string Error)> RunAsync(string file, params string[] arguments) =>

@@ -9,12 +9,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WinterOps.Functions;
 using WinterOps.Functions.Operations;
+using WinterOps.LocalHost;
 
 namespace WinterOps.Testing;
 
 /// <summary>
-/// The real WinterOps program on a free loopback port over real HTTP, on a real Azurite, with its own
-/// table and queue names (a unique prefix), so tests run in parallel without seeing each other's data.
+/// The real WinterOps functions in the local host on a free loopback port over real HTTP, on a real Azurite,
+/// with their own table, queue and task hub names (a unique prefix), so tests run in parallel without seeing
+/// each other's data.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -34,8 +36,8 @@ public sealed class TestApp : IAsyncDisposable
     public string Prefix { get; }
 
     /// <summary>
-    /// Starts the app. Local triggers (queue polling, timers) are off unless asked for, so tests drive
-    /// them. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider); settings can be
+    /// Starts the app. The timer functions and the engine's queue polling are off unless asked for
+    /// (<paramref name="localTriggers"/>), so tests drive them. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider); settings can be
     /// overridden in <paramref name="configure"/> (builder.Configuration["Placements:ResponseWindow"] = ...).
     /// </summary>
     public static async Task<TestApp> StartAsync(
@@ -47,14 +49,23 @@ public sealed class TestApp : IAsyncDisposable
     {
         azurite ??= await AzuriteServer.Shared;
         var prefix = "t" + Guid.NewGuid().ToString("N")[..12];
-        var app = WinterOpsApp.Build(["--environment", environment], builder =>
+        var app = LocalHostApp.Build(["--environment", environment], builder =>
         {
             builder.Configuration["urls"] = "http://127.0.0.1:0";
             builder.Configuration["Storage"] = azurite.ConnectionString;
+            builder.Configuration["AzureWebJobsStorage"] = azurite.ConnectionString;
             builder.Configuration["StorageNamePrefix"] = prefix;
-            builder.Configuration["LocalTriggers:Enabled"] = localTriggers ? "true" : "false";
-            builder.Configuration["LocalTriggers:Routes"] = "true"; // tests play the Functions host's part over HTTP
-            if (environment != "Development")
+            builder.Configuration["Engine:Queues:Enabled"] = localTriggers ? "true" : "false";
+            foreach (var timer in LocalHostApp.Functions.Where(f => f.Trigger is LocalTrigger.Timer))
+            {
+                builder.Configuration[$"AzureWebJobs:{timer.Name}:Disabled"] = localTriggers ? "false" : "true";
+            }
+
+            if (environment == "Development")
+            {
+                builder.Configuration["Auth:DevelopmentIssuer"] = "true";
+            }
+            else
             {
                 builder.Configuration["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
                 builder.Configuration["Auth:Audience"] = "api://winterops-test";

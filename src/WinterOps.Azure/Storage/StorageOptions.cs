@@ -21,11 +21,6 @@ public sealed class StorageAccount
         var connectionString = configuration[ConnectionName];
         var section = configuration.GetSection(ConnectionName);
         Prefix = configuration["StorageNamePrefix"] ?? "";
-        if (Prefix.Length > 0 && configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is not null)
-        {
-            throw new InvalidOperationException("StorageNamePrefix must be empty under the Functions host: the function.json queue names are unprefixed.");
-        }
-
         if (Prefix.Any(c => !char.IsAsciiLetterLower(c) && !char.IsAsciiDigit(c)))
         {
             throw new InvalidOperationException("StorageNamePrefix may hold only lower-case letters and digits.");
@@ -77,7 +72,7 @@ public sealed class StorageAccount
     }
 }
 
-/// <summary>The tables and queues WinterOps uses. Queue names also appear in the function.json files.</summary>
+/// <summary>The tables and queues WinterOps uses.</summary>
 public static class StorageNames
 {
     public const string StreamsTable = "streams";
@@ -85,13 +80,14 @@ public static class StorageNames
     public const string IdempotencyTable = "idempotency";
     public const string OffersTable = "offers";
     public const string DeadLettersTable = "deadletters";
+    public const string DurableChecksTable = "durablechecks";
 
     public const string DispatchQueue = "outbox-dispatch";
     public const string CommandsQueue = "workflow-commands";
     public const string TimersQueue = "workflow-timers";
     public const string DeliveriesQueue = "notification-deliveries";
 
-    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable];
+    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable, DurableChecksTable];
 
     public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue, DeliveriesQueue];
 }

@@ -34,6 +34,9 @@ public sealed class AuthOptions
     public string OrgClaim { get; set; } = "org";
 
     public string NameClaim { get; set; } = "name";
+
+    /// <summary>Switches the local development issuer on (POST /api/dev/token); honoured only in the Development environment.</summary>
+    public bool DevelopmentIssuer { get; set; }
 }
 
 /// <summary>The authenticated caller as the API sees them.</summary>
@@ -111,29 +114,34 @@ public sealed class DevTokenIssuer
 
 public static class AuthSetup
 {
-    public static void AddWinterOpsAuth(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Bearer tokens: Entra's (Auth__Authority, Auth__Audience), or, only in the Development environment and
+    /// only when switched on (Auth__DevelopmentIssuer=true), the local development issuer's.
+    /// </summary>
+    public static void AddWinterOpsAuth(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var options = builder.Configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
-        builder.Services.AddSingleton(options);
-        var development = builder.Environment.IsDevelopment();
-        if (development)
+        var options = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+        services.AddSingleton(options);
+        var developmentIssuer = environment.IsDevelopment() && options.DevelopmentIssuer;
+        if (developmentIssuer)
         {
-            builder.Services.AddSingleton<DevTokenIssuer>();
+            services.AddSingleton<DevTokenIssuer>();
         }
         else if (string.IsNullOrWhiteSpace(options.Authority) || string.IsNullOrWhiteSpace(options.Audience))
         {
-            throw new InvalidOperationException("Auth__Authority and Auth__Audience must be set outside the Development environment.");
+            throw new InvalidOperationException(
+                "Set Auth__Authority and Auth__Audience, or, in the Development environment only, Auth__DevelopmentIssuer=true.");
         }
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IServiceProvider>((jwt, services) =>
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IServiceProvider>((jwt, provider) =>
         {
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters.RoleClaimType = options.RoleClaim;
             jwt.TokenValidationParameters.NameClaimType = options.NameClaim;
-            if (development && string.IsNullOrWhiteSpace(options.Authority))
+            if (developmentIssuer && string.IsNullOrWhiteSpace(options.Authority))
             {
-                var issuer = services.GetRequiredService<DevTokenIssuer>();
+                var issuer = provider.GetRequiredService<DevTokenIssuer>();
                 jwt.TokenValidationParameters.ValidIssuer = DevTokenIssuer.Issuer;
                 jwt.TokenValidationParameters.ValidAudience = DevTokenIssuer.Audience;
                 jwt.TokenValidationParameters.IssuerSigningKey = issuer.Key;
@@ -144,15 +152,9 @@ public static class AuthSetup
                 jwt.Audience = options.Audience;
             }
         });
-        builder.Services.AddAuthorization();
     }
 
-    /// <summary>The caller of the current request (the endpoint must require authorisation).</summary>
+    /// <summary>The caller of the current request (the function must require a signed-in caller).</summary>
     public static Caller Caller(this HttpContext context) =>
         Auth.Caller.From(context.User, context.RequestServices.GetRequiredService<AuthOptions>());
-
-    /// <summary>Only callers with one of <paramref name="roles"/> reach the endpoint (others get 403).</summary>
-    public static TBuilder RequireRoles<TBuilder>(this TBuilder builder, params string[] roles)
-        where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization(policy => policy.RequireRole(roles));
 }

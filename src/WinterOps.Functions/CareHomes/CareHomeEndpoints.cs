@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Azure.Outbox;
@@ -30,35 +31,31 @@ public sealed record CareHomeResponse(
 
 public static partial class CareHomeEndpoints
 {
-    public static void MapCareHomeEndpoints(this IEndpointRouteBuilder app)
-    {
-        var homes = app.MapGroup("/api/care-homes").WithTags("Care homes");
+    /// <summary>Register a care home or update its details (Coordinator).</summary>
+    [Function("PutCareHome")]
+    public static Task PutCareHome([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/care-homes/{cqcLocationId}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), PutAsync);
 
-        homes.MapPut("/{cqcLocationId}", PutAsync)
-            .WithName("PutCareHome")
-            .WithSummary("Register a care home or update its details (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
+    /// <summary>Care homes with their vacancies, optionally by bed type and locality.</summary>
+    [Function("ListCareHomes")]
+    public static Task ListCareHomes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/care-homes")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, ListAsync);
 
-        homes.MapGet("", ListAsync)
-            .WithName("ListCareHomes")
-            .WithSummary("Care homes with their vacancies, optionally by bed type and locality.")
-            .RequireAuthorization();
+    /// <summary>A care home's details and vacancies.</summary>
+    [Function("GetCareHome")]
+    public static Task GetCareHome([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/care-homes/{cqcLocationId}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetAsync);
 
-        homes.MapGet("/{cqcLocationId}", GetAsync)
-            .WithName("GetCareHome")
-            .WithSummary("A care home's details and vacancies.")
-            .RequireAuthorization();
+    /// <summary>Report the home's vacancies in the Capacity Tracker shape (the home's Broker, or a Coordinator).</summary>
+    [Function("PutVacancies")]
+    public static Task PutVacancies([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/care-homes/{cqcLocationId}/vacancies")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Broker, Roles.Coordinator), PutVacanciesAsync);
 
-        homes.MapPut("/{cqcLocationId}/vacancies", PutVacanciesAsync)
-            .WithName("PutVacancies")
-            .WithSummary("Report the home's vacancies in the Capacity Tracker shape (the home's Broker, or a Coordinator).")
-            .RequireRoles(Roles.Broker, Roles.Coordinator);
+    /// <summary>The home's placement offers, e.g. ?status=open: the broker's inbox (the home's Broker, or a Coordinator).</summary>
+    [Function("ListCareHomeOffers")]
+    public static Task ListCareHomeOffers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/care-homes/{cqcLocationId}/offers")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Broker, Roles.Coordinator), OffersAsync);
 
-        homes.MapGet("/{cqcLocationId}/offers", OffersAsync)
-            .WithName("ListCareHomeOffers")
-            .WithSummary("The home's placement offers, e.g. ?status=open: the broker's inbox (the home's Broker, or a Coordinator).")
-            .RequireRoles(Roles.Broker, Roles.Coordinator);
-    }
 
     [GeneratedRegex(@"^1-[0-9]{9,11}\z")]
     public static partial Regex CqcLocationId();

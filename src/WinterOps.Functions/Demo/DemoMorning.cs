@@ -1,8 +1,10 @@
+using Microsoft.Azure.Functions.Worker;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
+using WinterOps.Functions.Http;
 using WinterOps.Functions.Opel;
 
 namespace WinterOps.Functions.Demo;
@@ -18,12 +20,10 @@ public static class DemoMorning
     public const string Missing = "LZ4";
     public const string UnderPressure = "RZ2";
 
-    public static void MapDemoMorning(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/dev/simulate-morning", SimulateAsync)
-            .WithName("SimulateMorning")
-            .WithTags("Development")
-            .WithSummary("Development only: open today's round, submit the demo partners' returns (one at OPEL 4, one missing) and assess it.")
-            .RequireRoles(Roles.Coordinator);
+    /// <summary>Development only: open today's round, submit the demo partners' returns (one at OPEL 4, one missing) and assess it.</summary>
+    [Function("SimulateMorning")]
+    public static Task SimulateMorning([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/simulate-morning")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator).InDevelopmentOnly(), SimulateAsync);
 
     private static async Task<IResult> SimulateAsync(
         RoundOpener opener, RoundTimers timers, RoundReader reader, CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations,

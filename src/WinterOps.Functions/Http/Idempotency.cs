@@ -13,7 +13,7 @@ namespace WinterOps.Functions.Http;
 /// a repeat with another body gets 422; a repeat while the first still runs gets 409. Keys are scoped
 /// to the caller and the route. A request that did not succeed stores nothing, so it can be retried.
 /// </summary>
-public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount storage, TimeProvider time)
+public sealed class Idempotency(StorageAccount storage, TimeProvider time)
 {
     public const string Header = "Idempotency-Key";
 
@@ -22,13 +22,14 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
 
     private readonly TableClient _table = storage.Table(StorageNames.IdempotencyTable);
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>Runs <paramref name="next"/> once per key; replays, refuses or passes the request through as described above.</summary>
+    public async Task RunAsync(HttpContext context, Func<Task> next)
     {
         var request = context.Request;
         if (!(HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method))
             || !request.Headers.TryGetValue(Header, out var keys))
         {
-            await next(context);
+            await next();
             return;
         }
 
@@ -38,7 +39,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
             throw new ValidationFailedException(new Dictionary<string, string[]> { [Header] = ["Use 1 to 200 printable characters, e.g. a UUID."] });
         }
 
-        request.EnableBuffering();
+        request.EnableBuffering(); // Api has buffered it already; this keeps the class safe on its own
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
         request.Body.Position = 0;
@@ -63,7 +64,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, StorageAccount s
         var keep = false;
         try
         {
-            await next(context);
+            await next();
             if (context.Response.StatusCode is >= 200 and < 300)
             {
                 // From here the change is committed: never release the claim, even if recording the

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WinterOps.Core.Opel;
@@ -18,23 +19,26 @@ public sealed record EscalationView(
 
 public static partial class EscalationEndpoints
 {
-    public static void MapEscalationEndpoints(this IEndpointRouteBuilder app)
-    {
-        var escalations = app.MapGroup("/api/escalations").WithTags("Escalations");
+    /// <summary>Escalations, newest first; ?status=open for those alerted or acknowledged but not resolved (Executives, Coordinators).</summary>
+    [Function("ListEscalations")]
+    public static Task ListEscalations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/escalations")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Executive, Roles.Coordinator), ListAsync);
 
-        escalations.MapGet("", ListAsync).WithName("ListEscalations")
-            .WithSummary("Escalations, newest first; ?status=open for those alerted or acknowledged but not resolved (Executives, Coordinators).")
-            .RequireRoles(Roles.Executive, Roles.Coordinator);
-        escalations.MapGet("/{escalationId}", GetAsync).WithName("GetEscalation")
-            .WithSummary("An escalation with its alert history (Executives, Coordinators).")
-            .RequireRoles(Roles.Executive, Roles.Coordinator);
-        escalations.MapPost("/{escalationId}/acknowledge", AcknowledgeAsync).WithName("AcknowledgeEscalation")
-            .WithSummary("Acknowledge an escalation: the on-call ladder stops (Executive; Coordinator for an unplaced placement's).")
-            .RequireRoles(Roles.Executive, Roles.Coordinator);
-        escalations.MapPost("/{escalationId}/resolve", ResolveAsync).WithName("ResolveEscalation")
-            .WithSummary("Close an escalation with a reason (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
-    }
+    /// <summary>An escalation with its alert history (Executives, Coordinators).</summary>
+    [Function("GetEscalation")]
+    public static Task GetEscalation([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/escalations/{escalationId}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Executive, Roles.Coordinator), GetAsync);
+
+    /// <summary>Acknowledge an escalation: the on-call ladder stops (Executive; Coordinator for an unplaced placement's).</summary>
+    [Function("AcknowledgeEscalation")]
+    public static Task AcknowledgeEscalation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/escalations/{escalationId}/acknowledge")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Executive, Roles.Coordinator), AcknowledgeAsync);
+
+    /// <summary>Close an escalation with a reason (Coordinator).</summary>
+    [Function("ResolveEscalation")]
+    public static Task ResolveEscalation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/escalations/{escalationId}/resolve")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), ResolveAsync);
+
 
     private static async Task<IResult> ListAsync(string? status, CommandHandler handler, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Azure.Functions.Worker;
+using WinterOps.Functions.Http;
 using WinterOps.Core.Opel;
 
 namespace WinterOps.Functions.Opel;
@@ -11,12 +13,8 @@ public static class OpelEndpoints
     public static FrameworkSet LoadFrameworks(IConfiguration configuration) =>
         configuration["Opel:FrameworksFile"] is { Length: > 0 } path ? FrameworkSet.Load(File.ReadAllText(path)) : FrameworkSet.Default;
 
-    public static void MapOpelEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/opel/frameworks", (FrameworkSet frameworks) => TypedResults.Ok(frameworks))
-            .WithName("GetOpelFrameworks")
-            .WithTags("OPEL")
-            .WithSummary("The OPEL parameter tables, score bands and pillar weights in force; 'illustrative' until an ICS replaces them.")
-            .RequireAuthorization();
-    }
+    /// <summary>The OPEL parameter tables, score bands and pillar weights in force; 'illustrative' until an ICS replaces them.</summary>
+    [Function("GetOpelFrameworks")]
+    public static Task GetOpelFrameworks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/opel/frameworks")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, static (FrameworkSet frameworks) => TypedResults.Ok(frameworks));
 }

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -23,20 +24,16 @@ public static partial class ReturnEndpoints
     /// <summary>How far back a return may be submitted or revised (days).</summary>
     public const int AmendmentWindowDays = 14;
 
-    public static void MapReturnEndpoints(this IEndpointRouteBuilder app)
-    {
-        var returns = app.MapGroup("/api/returns").WithTags("OPEL");
+    /// <summary>Submit or revise a partner's daily OPEL return (the partner's own users). The answer shows the score per parameter.</summary>
+    [Function("PutReturn")]
+    public static Task PutReturn([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/returns/{date}/{odsCode}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Partner), PutAsync);
 
-        returns.MapPut("/{date}/{odsCode}", PutAsync)
-            .WithName("PutReturn")
-            .WithSummary("Submit or revise a partner's daily OPEL return (the partner's own users). The answer shows the score per parameter.")
-            .RequireRoles(Roles.Partner);
+    /// <summary>A partner's return for a date, with every revision (the partner, Executives, Coordinators).</summary>
+    [Function("GetReturn")]
+    public static Task GetReturn([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/returns/{date}/{odsCode}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Partner, Roles.Executive, Roles.Coordinator), GetAsync);
 
-        returns.MapGet("/{date}/{odsCode}", GetAsync)
-            .WithName("GetReturn")
-            .WithSummary("A partner's return for a date, with every revision (the partner, Executives, Coordinators).")
-            .RequireRoles(Roles.Partner, Roles.Executive, Roles.Coordinator);
-    }
 
     private static async Task<IResult> PutAsync(
         string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, RoundOptions round,

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Globalization;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
@@ -24,26 +25,21 @@ public sealed record HistoryDay(DateOnly Date, int? SystemLevel, decimal? System
 
 public static class RoundEndpoints
 {
-    public static void MapRoundEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/returns/{date}", GetRoundAsync)
-            .WithName("GetRound")
-            .WithTags("OPEL")
-            .WithSummary("A day's OPEL round: expected, received, missing, partner levels and the system level once assessed.")
-            .RequireAuthorization();
+    /// <summary>A day's OPEL round: expected, received, missing, partner levels and the system level once assessed.</summary>
+    [Function("GetRound")]
+    public static Task GetRound([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/returns/{date}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetRoundAsync);
 
-        app.MapGet("/api/system/status", GetStatusAsync)
-            .WithName("GetSystemStatus")
-            .WithTags("OPEL")
-            .WithSummary("The system (ICS) OPEL level, pillar and partner levels, and open escalations, for a date (today by default).")
-            .RequireAuthorization();
+    /// <summary>The system (ICS) OPEL level, pillar and partner levels, and open escalations, for a date (today by default).</summary>
+    [Function("GetSystemStatus")]
+    public static Task GetSystemStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/system/status")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetStatusAsync);
 
-        app.MapGet("/api/system/history", GetHistoryAsync)
-            .WithName("GetSystemHistory")
-            .WithTags("OPEL")
-            .WithSummary("The daily series of system and partner levels from 'from' to 'to' (at most 92 days; default the last 14).")
-            .RequireAuthorization();
-    }
+    /// <summary>The daily series of system and partner levels from 'from' to 'to' (at most 92 days; default the last 14).</summary>
+    [Function("GetSystemHistory")]
+    public static Task GetSystemHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/system/history")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetHistoryAsync);
+
 
     private static async Task<IResult> GetRoundAsync(string date, CommandHandler handler, RoundReader reader, CancellationToken cancellationToken) =>
         TypedResults.Ok(await LoadAsync(ParseDate(date), handler, reader, cancellationToken));

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
@@ -52,6 +53,10 @@ public sealed partial class RoundOpener(
     CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations, TimeProvider time,
     ILogger<RoundOpener> logger)
 {
+    /// <summary>The timer function: every 5 minutes in UTC, since the opening time is London's (DST-safe).</summary>
+    [Function("DailyTick")]
+    public Task DailyTick([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) => TickAsync(cancellationToken);
+
     /// <summary>Opens today's round when due; returns today's date once the round is due (opened now or before), else null.</summary>
     public Task<DateOnly?> TickAsync(CancellationToken cancellationToken) => OpenTodayAsync(force: false, cancellationToken);
 

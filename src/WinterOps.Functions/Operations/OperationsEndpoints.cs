@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Reflection;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Functions.Auth;
-using WinterOps.Functions.Demo;
 using WinterOps.Functions.Http;
 
 namespace WinterOps.Functions.Operations;
@@ -21,62 +20,47 @@ public static class OperationsEndpoints
     public static string Version { get; } =
         typeof(OperationsEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    public static void MapOperationsEndpoints(this IEndpointRouteBuilder app, IHostEnvironment environment)
-    {
-        app.MapGet("/api/health", HealthAsync)
-            .WithName("Health")
-            .WithTags("Operations")
-            .WithSummary("Is WinterOps up, and can it reach its storage? 503 with Retry-After when it cannot.")
-            .AllowAnonymous();
+    [Function("Health")]
+    public static Task Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request) =>
+        Api.RunAsync(request, Access.Anonymous, HealthAsync);
 
-        app.MapGet("/api/inbox", InboxAsync)
-            .WithName("GetInbox")
-            .WithTags("Operations")
-            .WithSummary("Notifications addressed to the caller's organisation(s) or role, newest first; a broker sees its homes' only.")
-            .WithDescription(
-                "since: only those created after this time. limit: 1-200 (default 50). When there are older ones, the Link header " +
-                "(rel=\"next\") gives the next page's URL, with its before cursor.")
-            .RequireAuthorization();
+    /// <summary>
+    /// Notifications addressed to the caller's organisation(s) or role, newest first; a broker sees its homes' only.
+    /// since: only those created after this time. limit: 1-200 (default 50). When there are older ones, the Link header
+    /// (rel="next") gives the next page's URL, with its before cursor.
+    /// </summary>
+    [Function("GetInbox")]
+    public static Task GetInbox([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/inbox")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, InboxAsync);
 
-        app.MapGet("/api/operations/queues", async (PoisonQueues queues, CancellationToken ct) => TypedResults.Ok(await queues.DepthsAsync(ct)))
-            .WithName("GetQueueDepths")
-            .WithTags("Operations")
-            .WithSummary("Messages waiting in each workflow queue and in its poison queue (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
+    /// <summary>Messages waiting in each workflow queue and in its poison queue (Coordinator).</summary>
+    [Function("GetQueueDepths")]
+    public static Task GetQueueDepths([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/queues")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (PoisonQueues queues, CancellationToken ct) => TypedResults.Ok(await queues.DepthsAsync(ct)));
 
-        app.MapPost("/api/operations/queues/{queue}/redrive", RedriveAsync)
-            .WithName("RedriveQueue")
-            .WithTags("Operations")
-            .WithSummary("Put a queue's poison messages back on it, once the cause of the failures is fixed (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
+    /// <summary>Put a queue's poison messages back on it, once the cause of the failures is fixed (Coordinator).</summary>
+    [Function("RedriveQueue")]
+    public static Task RedriveQueue([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/operations/queues/{queue}/redrive")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), RedriveAsync);
 
-        app.MapGet("/api/operations/dead-letters", async (Deliveries deliveries, int? limit, CancellationToken ct) =>
-            {
-                new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "Ask for 1 to 500 dead letters.").ThrowIfAny();
-                return TypedResults.Ok(await deliveries.ListAsync(limit ?? 100, ct));
-            })
-            .WithName("ListDeadLetters")
-            .WithTags("Operations")
-            .WithSummary("Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
-
-        app.MapPost("/api/operations/dead-letters/{id}/redrive", RedriveDeadLetterAsync)
-            .WithName("RedriveDeadLetter")
-            .WithTags("Operations")
-            .WithSummary("Deliver a dead-lettered notification again from its first attempt, once the cause is fixed (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
-
-        if (environment.IsDevelopment())
+    /// <summary>Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).</summary>
+    [Function("ListDeadLetters")]
+    public static Task ListDeadLetters([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/dead-letters")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (Deliveries deliveries, int? limit, CancellationToken ct) =>
         {
-            app.MapDemoMorning();
+            new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "Ask for 1 to 500 dead letters.").ThrowIfAny();
+            return TypedResults.Ok(await deliveries.ListAsync(limit ?? 100, ct));
+        });
 
-            app.MapPost("/api/dev/token", DevToken)
-                .WithName("DevToken")
-                .WithTags("Development")
-                .WithSummary("Development only: a token for any demo user, signed by the local development issuer.")
-                .AllowAnonymous();
-        }
-    }
+    /// <summary>Deliver a dead-lettered notification again from its first attempt, once the cause is fixed (Coordinator).</summary>
+    [Function("RedriveDeadLetter")]
+    public static Task RedriveDeadLetter([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/operations/dead-letters/{id}/redrive")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), RedriveDeadLetterAsync);
+
+    /// <summary>Development only: a token for any demo user, signed by the local development issuer (404 unless it is switched on).</summary>
+    [Function("DevToken")]
+    public static Task DevToken([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/token")] HttpRequest request) =>
+        Api.RunAsync(request, Access.Anonymous.InDevelopmentOnly(), IssueDevToken);
 
     private static async Task<IResult> RedriveDeadLetterAsync(string id, Deliveries deliveries, CancellationToken cancellationToken) =>
         await deliveries.RedriveAsync(id, cancellationToken)
@@ -133,8 +117,13 @@ public static class OperationsEndpoints
             ? TypedResults.Ok(new { queue, moved = await queues.RedriveAsync(queue, cancellationToken) })
             : TypedResults.Problem(statusCode: 404, title: "No such queue.", detail: $"Workflow queues are: {string.Join(", ", StorageNames.Queues)}.");
 
-    private static Ok<DevTokenResponse> DevToken(DevTokenRequest body, DevTokenIssuer issuer)
+    private static IResult IssueDevToken(DevTokenRequest body, HttpContext http)
     {
+        if (http.RequestServices.GetService<DevTokenIssuer>() is not { } issuer)
+        {
+            return TypedResults.Problem(statusCode: 404, title: "Not found.", detail: "The development issuer is off (Auth__DevelopmentIssuer).");
+        }
+
         new Validation()
             .Require(body.Role is not null && Roles.All.Contains(body.Role), "role", $"Use one of: {string.Join(", ", Roles.All)}.")
             .Require(body.Org is null || body.Org.Length is > 0 and <= 20, "org", "An organisation code has 1 to 20 characters.")

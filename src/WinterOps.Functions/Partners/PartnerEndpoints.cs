@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
@@ -20,25 +21,17 @@ public static partial class PartnerEndpoints
 {
     public const int MaxContacts = 20;
 
-    public static void MapPartnerEndpoints(this IEndpointRouteBuilder app)
-    {
-        var partners = app.MapGroup("/api/partners").WithTags("Partners");
+    [Function("PutPartner")]
+    public static Task PutPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/partners/{odsCode}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), PutAsync);
 
-        partners.MapPut("/{odsCode}", PutAsync)
-            .WithName("PutPartner")
-            .WithSummary("Register a partner organisation or update its details (Coordinator).")
-            .RequireRoles(Roles.Coordinator);
+    [Function("GetPartner")]
+    public static Task GetPartner([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/partners/{odsCode}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetAsync);
 
-        partners.MapGet("/{odsCode}", GetAsync)
-            .WithName("GetPartner")
-            .WithSummary("A partner organisation's details.")
-            .RequireAuthorization();
-
-        partners.MapGet("", ListAsync)
-            .WithName("ListPartners")
-            .WithSummary("Every partner organisation, by ODS code.")
-            .RequireAuthorization();
-    }
+    [Function("ListPartners")]
+    public static Task ListPartners([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/partners")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, ListAsync);
 
     private static async Task<IResult> PutAsync(
         string odsCode, PartnerRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Microsoft.Azure.Functions.Worker;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -46,35 +47,46 @@ public static partial class PlacementEndpoints
 {
     public const int MaxNeedsSummary = 2000;
 
-    public static void MapPlacementEndpoints(this IEndpointRouteBuilder app)
-    {
-        var placements = app.MapGroup("/api/placements").WithTags("Placements");
+    /// <summary>Request a care-home placement: matching homes get time-limited offers at once (DischargeTeam).</summary>
+    [Function("RequestPlacement")]
+    public static Task RequestPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.DischargeTeam), RequestAsync);
 
-        placements.MapPost("", RequestAsync).WithName("RequestPlacement")
-            .WithSummary("Request a care-home placement: matching homes get time-limited offers at once (DischargeTeam).")
-            .RequireRoles(Roles.DischargeTeam);
-        placements.MapGet("/{placementId}", GetAsync).WithName("GetPlacement")
-            .WithSummary("A placement, its offers and booking (the referring team, an offered home's Broker, Coordinators).")
-            .RequireAuthorization();
-        placements.MapGet("/{placementId}/history", HistoryAsync).WithName("GetPlacementHistory")
-            .WithSummary("Every event of the placement: who, when, what, why.")
-            .RequireAuthorization();
-        placements.MapGet("", ListAsync).WithName("ListPlacements")
-            .WithSummary("Placements by status and referring organisation (DischargeTeam: its own; Coordinator: all).")
-            .RequireRoles(Roles.DischargeTeam, Roles.Coordinator);
-        placements.MapPost("/{placementId}/offers/{cqcLocationId}/accept", AcceptAsync).WithName("AcceptOffer")
-            .WithSummary("Accept the home's offer: reserves a bed; the first valid acceptance books the placement (Broker of the home).")
-            .RequireRoles(Roles.Broker);
-        placements.MapPost("/{placementId}/offers/{cqcLocationId}/decline", DeclineAsync).WithName("DeclineOffer")
-            .WithSummary("Decline the home's offer with a reason (Broker of the home).")
-            .RequireRoles(Roles.Broker);
-        placements.MapPost("/{placementId}/cancel", CancelAsync).WithName("CancelPlacement")
-            .WithSummary("Cancel before admission; a reserved bed is released (the referring DischargeTeam, or a Coordinator).")
-            .RequireRoles(Roles.DischargeTeam, Roles.Coordinator);
-        placements.MapPost("/{placementId}/admitted", AdmittedAsync).WithName("RecordAdmission")
-            .WithSummary("Record the admission: the reserved bed becomes occupied (Broker of the booked home).")
-            .RequireRoles(Roles.Broker);
-    }
+    /// <summary>A placement, its offers and booking (the referring team, an offered home's Broker, Coordinators).</summary>
+    [Function("GetPlacement")]
+    public static Task GetPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/placements/{placementId}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, GetAsync);
+
+    /// <summary>Every event of the placement: who, when, what, why.</summary>
+    [Function("GetPlacementHistory")]
+    public static Task GetPlacementHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/placements/{placementId}/history")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, HistoryAsync);
+
+    /// <summary>Placements by status and referring organisation (DischargeTeam: its own; Coordinator: all).</summary>
+    [Function("ListPlacements")]
+    public static Task ListPlacements([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/placements")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.DischargeTeam, Roles.Coordinator), ListAsync);
+
+    /// <summary>Accept the home's offer: reserves a bed; the first valid acceptance books the placement (Broker of the home).</summary>
+    [Function("AcceptOffer")]
+    public static Task AcceptOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/accept")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), AcceptAsync);
+
+    /// <summary>Decline the home's offer with a reason (Broker of the home).</summary>
+    [Function("DeclineOffer")]
+    public static Task DeclineOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/decline")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), DeclineAsync);
+
+    /// <summary>Cancel before admission; a reserved bed is released (the referring DischargeTeam, or a Coordinator).</summary>
+    [Function("CancelPlacement")]
+    public static Task CancelPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/cancel")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.DischargeTeam, Roles.Coordinator), CancelAsync);
+
+    /// <summary>Record the admission: the reserved bed becomes occupied (Broker of the booked home).</summary>
+    [Function("RecordAdmission")]
+    public static Task RecordAdmission([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/admitted")] HttpRequest request) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), AdmittedAsync);
+
 
     private static async Task<IResult> RequestAsync(
         PlacementRequestBody body, HttpContext http, CommandHandler handler, OfferBoard board, PlacementOptions options,

@@ -1,3 +1,4 @@
+using WinterOps.Functions.Engine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -96,18 +97,13 @@ public sealed class OpelRound : IAsyncDisposable
         (await App.Get<IEventStore>().ReadEventsAsync(RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(day)), CancellationToken.None))
             .Select(e => e.Type).ToList();
 
-    /// <summary>Runs a round command through <c>POST /WorkflowCommands</c>, as the host does when a queue message (or a due timer) arrives.</summary>
+    /// <summary>Runs a round command as the engine's WorkflowCommands queue does when a message (or a due timer) arrives.</summary>
     public async Task RunRoundCommandAsync(DateOnly day, RoundCommand command, string commandId, DateTimeOffset? dueAt = null)
     {
         var names = RoundWorkflow.Definition.Commands;
         var queued = new QueuedCommand(RoundWorkflow.Name, RoundWorkflow.Key(day), names.NameOf(command), names.Serialize(command), commandId, dueAt, "test");
-        var invocation = new JsonObject
-        {
-            ["Data"] = new JsonObject { ["message"] = JsonValue.Create(JsonSerializer.Serialize(queued, WorkflowJson.Options)) },
-            ["Metadata"] = new JsonObject { ["DequeueCount"] = 1, ["Id"] = Guid.NewGuid().ToString() },
-        };
-        var response = await App.Client.PostAsJsonAsync("/WorkflowCommands", invocation);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var commands = EngineQueues.All.Single(q => q.Name == "WorkflowCommands");
+        (await EngineQueues.HandleAsync(commands, App.Services, JsonSerializer.Serialize(queued, WorkflowJson.Options), CancellationToken.None)).ShouldBeTrue();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using WinterOps.Functions.Engine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -232,8 +233,8 @@ public sealed class Brokerage : IAsyncDisposable
     public Task<int> DispatchPlacementAsync(string placementId) => DispatchAsync("placement-" + placementId);
 
     /// <summary>
-    /// Runs every command waiting in the workflow-commands queue through <c>POST /WorkflowCommands</c>
-    /// (the host's invocation shape), deleting each once it answered 200. Returns the commands run.
+    /// Runs every command waiting in the workflow-commands queue as the engine's queue function does,
+    /// deleting each once it is done. Returns the commands run.
     /// </summary>
     public async Task<IReadOnlyList<QueuedMessage>> RunQueuedCommandsAsync()
     {
@@ -256,16 +257,11 @@ public sealed class Brokerage : IAsyncDisposable
         }
     }
 
-    /// <summary>Invokes the WorkflowCommands function with one queue message, as the Functions host does.</summary>
+    /// <summary>Runs one workflow-commands queue message, as the engine's queue function does.</summary>
     public async Task RunCommandAsync(string messageText)
     {
-        var invocation = new JsonObject
-        {
-            ["Data"] = new JsonObject { ["message"] = JsonValue.Create(messageText) },
-            ["Metadata"] = new JsonObject { ["DequeueCount"] = 1, ["Id"] = Guid.NewGuid().ToString() },
-        };
-        var response = await App.Client.PostAsJsonAsync("/WorkflowCommands", invocation);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var commands = EngineQueues.All.Single(q => q.Name == "WorkflowCommands");
+        (await EngineQueues.HandleAsync(commands, App.Services, messageText, CancellationToken.None)).ShouldBeTrue(messageText);
     }
 
     /// <summary>Rows in the event store's table (events, heads, outbox): any stored change adds rows.</summary>

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+
+namespace WinterOps.Functions.Http;
+
+/// <summary>Who may call an HTTP function.</summary>
+public sealed record Access(bool SignedIn, IReadOnlyList<string> Roles, bool DevelopmentOnly = false)
+{
+    public static Access Anonymous { get; } = new(false, []);
+
+    /// <summary>Any signed-in caller; the handler scopes what it shows by organisation.</summary>
+    public static Access AnyCaller { get; } = new(true, []);
+
+    public static Access For(params string[] roles) => new(true, roles);
+
+    /// <summary>Exists only in the Development environment: 404 anywhere else, before anything is read.</summary>
+    public Access InDevelopmentOnly() => this with { DevelopmentOnly = true };
+}
+
+/// <summary>
+/// The one request pipeline every HTTP function runs, in Azure and in the local host alike, so both
+/// behave the same by construction: problem+json for every failure (never a 500 for bad input), the
+/// body size limit (413), the bearer token and roles (401/403), <c>Idempotency-Key</c>, then the
+/// handler. Handlers are minimal-API style delegates (route values, a JSON body, services and the
+/// <see cref="HttpContext"/> as parameters), bound by ASP.NET Core's own <see cref="RequestDelegateFactory"/>.
+/// </summary>
+public static class Api
+{
+    /// <summary>Largest request body accepted (413 above). Free-text limits inside bodies are smaller.</summary>
+    public const long MaxRequestBodyBytes = 512 * 1024;
+
+    private static readonly ConcurrentDictionary<(MethodInfo, bool), RequestDelegate> Handlers = new();
+
+    /// <summary>Runs <paramref name="handler"/> for <paramref name="request"/> and writes the whole response.</summary>
+    /// <remarks>
+    /// The binding is compiled once per handler method and reused; a lambda that captures (e.g. the function's
+    /// <c>[DurableClient]</c>) is bound per request instead, since its captured values differ between calls.
+    /// </remarks>
+    public static async Task RunAsync(HttpRequest request, Access access, Delegate handler)
+    {
+        var http = request.HttpContext;
+        try
+        {
+            if (access.DevelopmentOnly && !http.RequestServices.GetRequiredService<IHostEnvironment>().IsDevelopment())
+            {
+                await WriteStatusAsync(http, StatusCodes.Status404NotFound);
+                return;
+            }
+
+            await BufferBodyAsync(request);
+            if (!await AuthorizeAsync(http, access))
+            {
+                return;
+            }
+
+            var inferBody = !HttpMethods.IsGet(request.Method);
+            var run = Captures(handler)
+                ? Bind(handler, http.RequestServices, inferBody)
+                : Handlers.GetOrAdd((handler.Method, inferBody), key => Bind(handler, http.RequestServices, key.Item2));
+            await http.RequestServices.GetRequiredService<Idempotency>().RunAsync(http, () => run(http));
+            if (http.Response.StatusCode >= 400 && !http.Response.HasStarted && http.Response.ContentType is null)
+            {
+                await WriteStatusAsync(http, http.Response.StatusCode);
+            }
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            http.Response.Clear();
+            await http.RequestServices.GetRequiredService<ProblemExceptionHandler>().TryHandleAsync(http, e, http.RequestAborted);
+        }
+    }
+
+    private static bool Captures(Delegate handler) =>
+        handler.Target?.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length > 0;
+
+    private static RequestDelegate Bind(Delegate handler, IServiceProvider services, bool inferBody) =>
+        RequestDelegateFactory.Create(handler, new RequestDelegateFactoryOptions
+        {
+            ServiceProvider = services,
+            ThrowOnBadRequest = true, // bad input becomes BadHttpRequestException, mapped to a clear 400/415
+            DisableInferBodyFromParameters = !inferBody,
+        }).RequestDelegate;
+
+    /// <summary>
+    /// Reads the body into memory, at most <see cref="MaxRequestBodyBytes"/>: the limit holds whichever server
+    /// carried the request, and idempotency can hash the body before the handler reads it.
+    /// </summary>
+    private static async Task BufferBodyAsync(HttpRequest request)
+    {
+        if (request.ContentLength > MaxRequestBodyBytes)
+        {
+            throw new BadHttpRequestException("The request body is larger than 512 KiB.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxRequestBodyBytes)
+            {
+                throw new BadHttpRequestException("The request body is larger than 512 KiB.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        buffer.Position = 0;
+        request.Body = buffer;
+        request.HttpContext.Response.RegisterForDispose(buffer);
+    }
+
+    /// <summary>Validates the bearer token (if any) and the caller's roles: 401 without a valid token, 403 without a role the function accepts.</summary>
+    private static async Task<bool> AuthorizeAsync(HttpContext http, Access access)
+    {
+        var result = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        if (result.Succeeded)
+        {
+            http.User = result.Principal;
+        }
+
+        if (!access.SignedIn)
+        {
+            return true;
+        }
+
+        if (!result.Succeeded)
+        {
+            await http.ChallengeAsync(JwtBearerDefaults.AuthenticationScheme);
+            await WriteStatusAsync(http, StatusCodes.Status401Unauthorized);
+            return false;
+        }
+
+        if (access.Roles.Count > 0 && !access.Roles.Any(http.User.IsInRole))
+        {
+            await WriteStatusAsync(http, StatusCodes.Status403Forbidden);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A problem+json body for a bare status, as ASP.NET Core's status code pages write it.</summary>
+    public static async Task WriteStatusAsync(HttpContext http, int status)
+    {
+        http.Response.StatusCode = status;
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = { Status = status },
+        });
+    }
+}

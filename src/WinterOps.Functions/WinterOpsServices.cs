@@ -1,0 +1,206 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Core;
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using WinterOps.Azure.Notifications;
+using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Storage;
+using WinterOps.Core.CareHomes;
+using WinterOps.Core.Opel;
+using WinterOps.Core.Partners;
+using WinterOps.Core.Placements;
+using WinterOps.Core.Workflows;
+using WinterOps.Functions.Auth;
+using WinterOps.Functions.CareHomes;
+using WinterOps.Functions.Demo;
+using WinterOps.Functions.Engine;
+using WinterOps.Functions.Http;
+using WinterOps.Functions.Opel;
+using WinterOps.Functions.Placements;
+
+namespace WinterOps.Functions;
+
+/// <summary>The app's services, registered the same way by the Functions worker (Program.cs) and by the local host.</summary>
+public static class WinterOpsServices
+{
+    public static IServiceCollection AddWinterOps(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddSingleton<ProblemExceptionHandler>();
+        services.AddSingleton<Idempotency>();
+        services.AddWinterOpsAuth(configuration, environment);
+        AddTelemetry(services, configuration);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<StorageAccount>();
+        services.TryAddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
+        var placements = configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
+        placements.Validate();
+        services.AddSingleton(placements);
+        services.AddSingleton(OpelEndpoints.LoadFrameworks(configuration));
+        services.AddSingleton(configuration.GetSection("Opel").Get<RoundOptions>() ?? new RoundOptions());
+        services.AddSingleton(configuration.GetSection("Escalations").Get<EscalationOptions>() ?? new EscalationOptions());
+        services.AddSingleton<RoundOpener>();
+        services.AddSingleton<RoundReader>();
+        services.AddSingleton<RoundTimers>();
+        services.AddSingleton<IQueuedCommandHandler>(sp => sp.GetRequiredService<RoundTimers>());
+        services.AddSingleton<WorkflowQueues>();
+        services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
+        services.AddSingleton<CommandHandler>();
+        services.AddSingleton<BookingSaga>();
+        services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
+        services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
+        services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));
+        services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<OfferBoard>());
+        services.AddSingleton(configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
+        services.AddSingleton<NotificationRouting>();
+        AddExternalChannels(services, configuration);
+        services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
+        services.AddSingleton<Deliveries>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<OutboxSweeper>();
+        services.AddSingleton<QueuedCommandRunner>();
+        services.AddSingleton<PoisonQueues>();
+        services.AddSingleton<StorageProvisioner>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
+        // Interim: the old engine's queues, until the workflows run on Durable orchestrations ([no-engine] deletes this).
+        if (configuration.GetValue("Engine:Queues:Enabled", true))
+        {
+            services.AddHostedService<EngineQueues>();
+        }
+
+        if (configuration.GetValue("Demo:Seed", false))
+        {
+            services.AddHostedService<DemoSeeder>();
+        }
+
+        return services;
+    }
+
+    /// <summary>Resolves what start-up must check, so wrong settings stop the app at once rather than at the first notification.</summary>
+    public static void ValidateOnStart(IServiceProvider services) => _ = services.GetServices<IExternalChannel>().ToList();
+
+    /// <summary>
+    /// How Durable payloads (orchestration inputs, outputs, events, custom status) are written, by both hosts: the
+    /// worker's <c>WorkerOptions.Serializer</c> in Azure, the Durable Task data converter in the local host. They are
+    /// history, a contract with running instances, so unknown members are tolerated (a field may be added).
+    /// </summary>
+    public static JsonSerializerOptions DurableJson { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+    };
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+
+    /// <summary>
+    /// Service Bus, Teams (Graph) and the Teams Workflows webhook, as <see cref="IExternalChannel"/> singletons;
+    /// each is off (Enabled false) unless configured, and wrong settings fail here, at start-up.
+    /// </summary>
+    private static void AddExternalChannels(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
+        services.AddSingleton(configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
+        foreach (var name in new[] { ServiceBusChannel.HttpClientName, WebhookChannel.HttpClientName })
+        {
+            // The channels are singletons holding their client: pooled connections are renewed to follow DNS changes.
+            services.AddHttpClient(name, c => c.Timeout = ChannelHttp.RequestTimeout)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        }
+
+        services.AddSingleton(sp => new ServiceBusChannel(
+            sp.GetRequiredService<ServiceBusOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
+        // TryAdd: a test registers the channel first with a fake Graph's token provider in place of Entra.
+        services.TryAddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
+        services.AddSingleton(sp => new WebhookChannel(
+            sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookChannel.HttpClientName),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookChannel>>()));
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<ServiceBusChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<TeamsChannel>());
+        services.AddSingleton<IExternalChannel>(sp => sp.GetRequiredService<WebhookChannel>());
+    }
+
+    private static void AddTelemetry(IServiceCollection services, IConfiguration configuration)
+    {
+        var telemetry = services.AddOpenTelemetry()
+            .WithTracing(t => t.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddSource("Azure.*"))
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+        {
+            var credential = TelemetryCredential(configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+            telemetry.UseAzureMonitorExporter(o =>
+            {
+                o.ConnectionString = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+                o.Credential = credential;
+            });
+        }
+    }
+
+    /// <summary>
+    /// The Entra credential telemetry is sent with, from <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c>
+    /// (<c>Authorization=AAD</c>, with <c>ClientId=</c> for a user-assigned identity). Application Insights with
+    /// local auth off (as Bicep makes it) drops telemetry sent without one. Null: the connection string's key alone.
+    /// </summary>
+    public static TokenCredential? TelemetryCredential(string? authenticationString)
+    {
+        var parts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in (authenticationString ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).Where(p => p.Length == 2))
+        {
+            parts[pair[0].Trim()] = pair[1].Trim(); // the last of a repeated key wins
+        }
+
+        if (!parts.TryGetValue("Authorization", out var authorization) || !authorization.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
+    }
+}
+
+/// <summary>Creates the tables and queues at start-up (idempotent); retries while storage is not yet up.</summary>
+public sealed partial class StorageProvisioner(StorageAccount storage, ILogger<StorageProvisioner> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once every table and queue exists.</summary>
+    public Task Ready => _ready.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await Task.WhenAll(
+                    StorageNames.Tables.Select(t => storage.Table(t).CreateIfNotExistsAsync(stoppingToken))
+                        .Concat<Task>(StorageNames.Queues.Select(q => storage.Queue(q).CreateIfNotExistsAsync(cancellationToken: stoppingToken))));
+                _ready.TrySetResult();
+                return;
+            }
+            catch (Exception e) when (StorageFailure.IsUnavailable(e))
+            {
+                LogWaiting(attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, attempt)), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Storage is not reachable yet (attempt {Attempt}); retrying")]
+    private partial void LogWaiting(int attempt);
+}

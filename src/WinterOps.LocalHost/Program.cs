@@ -1,0 +1,3 @@
+using WinterOps.LocalHost;
+
+await LocalHostApp.Build(args).RunAsync();
