@@ -1,6 +1,6 @@
-// WinterOps in one resource group: a Flex Consumption Function App running the program as a custom
-// handler, its user-assigned managed identity, one storage account (host storage, tables, queues,
-// deployment container), Service Bus for partners, Log Analytics and Application Insights.
+// WinterOps in one resource group: a Flex Consumption Function App on the .NET isolated worker with
+// Durable Functions, its user-assigned managed identity, one storage account (host storage and the Durable
+// task hub, tables, queues, deployment container), Service Bus for partners, Log Analytics and Application Insights.
 // No keys anywhere: every connection is identity-based and every role is scoped to one resource.
 // Deploy: ./deploy.sh up --resource-group <rg> --environment dev|prod (README, "Deploy to Azure").
 import { partner } from 'types.bicep'
@@ -42,8 +42,15 @@ param duplicateDetectionWindow string = 'PT1H'
 @description('How long an unread partner message is kept (ISO 8601 duration).')
 param messageTimeToLive string = 'P14D'
 
-@description('functionAppConfig.runtime version of the custom handler runtime.')
-param customRuntimeVersion string = '1.0'
+@description('.NET version of the dotnet-isolated runtime.')
+param dotnetVersion string = '10.0'
+
+@description('Always-ready instances for the HTTP functions (prod: people wait on them; each is billed while idle).')
+@minValue(0)
+param alwaysReadyHttpInstances int = 0
+
+@description('Durable Functions task hub name: letters and digits only.')
+param durableTaskHubName string = 'winterops${environmentName}'
 
 @description('Most Flex Consumption instances.')
 param maximumInstanceCount int = 40
@@ -138,24 +145,31 @@ module functionApp 'modules/functionapp.bicep' = {
     appName: functionAppName
     identityId: identity.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    runtimeVersion: customRuntimeVersion
+    dotnetVersion: dotnetVersion
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     teamsWorkflowWebhookUrl: teamsWorkflowWebhookUrl
     tags: allTags
     appSettings: {
-      // Functions host storage, identity-based.
-      AzureWebJobsStorage__accountName: storage.outputs.accountName
+      // Functions host storage and the Durable task hub (leases and large payloads in blobs, control and
+      // work-item queues, History and Instances tables), identity-based.
+      AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+      AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+      AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.properties.clientId
-      // The app's connection 'Storage' (also the queue triggers' "connection"); StorageNamePrefix stays unset.
+      DurableTaskHubName: durableTaskHubName
+      AzureWebJobsDisableHomepage: 'true'
+      // The app's own tables and queues; StorageNamePrefix stays unset.
       Storage__tableServiceUri: storage.outputs.tableEndpoint
       Storage__queueServiceUri: storage.outputs.queueEndpoint
       Storage__credential: 'managedidentity'
       Storage__clientId: identity.properties.clientId
       // DefaultAzureCredential (Service Bus) picks the user-assigned identity.
       AZURE_CLIENT_ID: identity.properties.clientId
-      ASPNETCORE_ENVIRONMENT: 'Production'
+      // Never Development in Azure: the development issuer and the demo routes stay off.
+      AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
       Auth__Authority: authAuthority
       Auth__Audience: authAudience
       Auth__OrgClaim: authOrgClaim

@@ -16,6 +16,8 @@ param partners = [
 ]
 
 param maximumInstanceCount = 100
+// Discharge teams and brokers wait on these answers: no cold start for the HTTP functions.
+param alwaysReadyHttpInstances = 2
 param storageSku = 'Standard_ZRS'
 param logRetentionInDays = 90
 param tags = { costCentre: 'winterops-prod' }

@@ -1,6 +1,6 @@
-// The Flex Consumption plan and the Function App that runs WinterOps as a custom handler. The runtime
-// lives in functionAppConfig (FUNCTIONS_WORKER_RUNTIME is not an app setting on Flex); the package is
-// pulled from a blob container with the user-assigned identity; every connection is identity-based.
+// The Flex Consumption plan and the Function App that runs WinterOps on the .NET isolated worker. The
+// runtime lives in functionAppConfig (FUNCTIONS_WORKER_RUNTIME is not an app setting on Flex); the package
+// is pulled from a blob container with the user-assigned identity; every connection is identity-based.
 
 @description('Azure region.')
 param location string
@@ -15,8 +15,12 @@ param identityId string
 @description('Blob container URL Flex Consumption deploys the package from.')
 param deploymentContainerUrl string
 
-@description('Custom handler runtime version for functionAppConfig.runtime.')
-param runtimeVersion string
+@description('.NET version of the dotnet-isolated runtime (functionAppConfig.runtime).')
+param dotnetVersion string
+
+@description('Instances kept warm for the HTTP functions (the "http" group): people wait on them. 0: none.')
+@minValue(0)
+param alwaysReadyHttpInstances int
 
 @description('Most instances the plan scales out to.')
 @minValue(1)
@@ -75,12 +79,13 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       runtime: {
-        name: 'custom'
-        version: runtimeVersion
+        name: 'dotnet-isolated'
+        version: dotnetVersion
       }
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyHttpInstances }] : []
       }
     }
     siteConfig: {

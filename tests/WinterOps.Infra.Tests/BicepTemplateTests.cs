@@ -150,7 +150,7 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
     }
 
     [Fact]
-    public void FunctionApp_RunsTheCustomHandlerOnFlexConsumptionAsItsIdentity()
+    public void FunctionApp_RunsDotnetIsolated10OnFlexConsumptionAsItsIdentity()
     {
         var plan = Main.One("Microsoft.Web/serverfarms");
         ((string)plan["sku"]!["tier"]!).ShouldBe("FlexConsumption");
@@ -162,13 +162,24 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         ((bool)properties["httpsOnly"]!).ShouldBeTrue();
         ((string)properties["siteConfig"]!["minTlsVersion"]!).ShouldBe("1.2");
         var config = properties["functionAppConfig"]!;
-        ((string)config["runtime"]!["name"]!).ShouldBe("custom");
-        ((string)Main.Root["parameters"]!["customRuntimeVersion"]!["defaultValue"]!).ShouldBe("1.0");
+        ((string)config["runtime"]!["name"]!).ShouldBe("dotnet-isolated");
+        ((string)Main.Root["parameters"]!["dotnetVersion"]!["defaultValue"]!).ShouldBe("10.0");
+        Main.ModuleParameters("Microsoft.Web/sites")["dotnetVersion"]!["value"]!.ToString().ShouldContain("dotnetVersion");
         ((string)config["deployment"]!["storage"]!["type"]!).ShouldBe("blobContainer");
         ((string)config["deployment"]!["storage"]!["authentication"]!["type"]!).ShouldBe("UserAssignedIdentity");
 
         Main.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies")
             .ShouldAllBe(p => !(bool)p["properties"]!["allow"]!);
+    }
+
+    [Fact]
+    public void HttpFunctions_HaveAlwaysReadyInstancesInProductionOnly()
+    {
+        var scale = Main.One("Microsoft.Web/sites")["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!;
+        scale["alwaysReady"]!.ToString().ShouldContain("'name', 'http'");
+        ((int)Main.Root["parameters"]!["alwaysReadyHttpInstances"]!["defaultValue"]!).ShouldBe(0);
+        ((int)compiled.Parameters["prod"]["alwaysReadyHttpInstances"]!["value"]!).ShouldBeGreaterThan(0);
+        compiled.Parameters["dev"].ContainsKey("alwaysReadyHttpInstances").ShouldBeFalse();
     }
 
     [Fact]
@@ -181,10 +192,19 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         settings.Select(s => s.Key).ShouldNotContain("AzureWebJobsStorage");
         settings.Select(s => s.Key).ShouldNotContain("Storage");
         settings.Select(s => s.Key).ShouldNotContain("StorageNamePrefix");
+        settings.Select(s => s.Key).ShouldNotContain("ASPNETCORE_ENVIRONMENT");
+        settings.Select(s => s.Key).ShouldNotContain("DOTNET_ENVIRONMENT");
+        settings.Select(s => s.Key).ShouldNotContain(k => k.StartsWith("Auth__DevelopmentIssuer", StringComparison.OrdinalIgnoreCase)); // the dev issuer is never on in Azure
+        settings.Select(s => s.Key).ShouldNotContain(k => k.StartsWith("Demo__", StringComparison.OrdinalIgnoreCase));
         settings.Select(s => s.Key).ShouldNotContain(k => k.EndsWith("ConnectionString", StringComparison.OrdinalIgnoreCase) || k.EndsWith("ClientSecret", StringComparison.OrdinalIgnoreCase));
 
-        Setting("AzureWebJobsStorage__accountName").ShouldContain("accountName");
+        Setting("AzureWebJobsStorage__blobServiceUri").ShouldContain("blobEndpoint"); // the task hub keeps leases and large payloads in blobs
+        Setting("AzureWebJobsStorage__queueServiceUri").ShouldContain("queueEndpoint");
+        Setting("AzureWebJobsStorage__tableServiceUri").ShouldContain("tableEndpoint");
         Setting("AzureWebJobsStorage__credential").ShouldBe("managedidentity");
+        Setting("DurableTaskHubName").ShouldContain("durableTaskHubName");
+        ((string)Main.Root["parameters"]!["durableTaskHubName"]!["defaultValue"]!).ShouldBe("[format('winterops{0}', parameters('environmentName'))]");
+        Setting("AzureWebJobsDisableHomepage").ShouldBe("true");
         Setting("Storage__credential").ShouldBe("managedidentity");
         Setting("Storage__tableServiceUri").ShouldContain("tableEndpoint");
         Setting("Storage__queueServiceUri").ShouldContain("queueEndpoint");
@@ -193,7 +213,7 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
             Setting(clientId).ShouldContain("clientId");
         }
 
-        Setting("ASPNETCORE_ENVIRONMENT").ShouldBe("Production");
+        Setting("AZURE_FUNCTIONS_ENVIRONMENT").ShouldBe("Production");
         Setting("Auth__Authority").ShouldContain("authAuthority");
         Setting("Auth__Audience").ShouldContain("authAudience");
         Setting("Auth__OrgClaim").ShouldContain("authOrgClaim");
