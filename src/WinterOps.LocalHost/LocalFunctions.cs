@@ -28,7 +28,8 @@ public sealed record LocalFunction(string Name, MethodInfo Method, LocalTrigger 
     /// <summary>Invokes the function and awaits it; returns what it returned (null for Task or void).</summary>
     public async Task<object?> InvokeAsync(object? instance, object?[] arguments)
     {
-        var result = Method.Invoke(instance, arguments);
+        // The function's own exception (and stack) reaches the caller, not a TargetInvocationException.
+        var result = Method.Invoke(instance, BindingFlags.DoNotWrapExceptions, null, arguments, null);
         if (result is not Task task)
         {
             return result;
@@ -73,6 +74,13 @@ public static class LocalFunctions
             {
                 throw Refuse(name, $"has parameter '{parameter.Name}' of type {parameter.ParameterType.Name}, which the local host does not bind");
             }
+        }
+
+        var returns = method.ReturnType;
+        if (returns == typeof(ValueTask) || (returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(ValueTask<>))
+            || (returns == typeof(void) && method.IsDefined(typeof(System.Runtime.CompilerServices.AsyncStateMachineAttribute))))
+        {
+            throw Refuse(name, $"returns {returns.Name}{(returns == typeof(void) ? " (async void)" : "")}; return Task, Task<T>, T or void");
         }
 
         return new LocalFunction(name, method, trigger ?? throw Refuse(name, "has no trigger the local host runs (HTTP, timer, orchestration, activity)"));

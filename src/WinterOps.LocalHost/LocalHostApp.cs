@@ -64,7 +64,7 @@ public static class LocalHostApp
         var connection = builder.Configuration[settings.ConnectionName] is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"Set {settings.ConnectionName}: the Durable task hub's storage (locally, Azurite's connection string).");
-        builder.Services.AddLocalDurable(builder.Configuration, settings, connection, WinterOpsServices.DurableJson, [typeof(WinterOpsServices).Assembly]);
+        builder.Services.AddLocalDurable(builder.Configuration, settings, connection, WinterOpsServices.DurableJson, Functions);
     }
 
     private static async Task InvokeHttpAsync(LocalFunction function, HttpContext context)

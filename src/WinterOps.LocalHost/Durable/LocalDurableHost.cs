@@ -26,7 +26,7 @@ internal sealed record LocalDurableOptions(
 
 /// <summary>
 /// Owns the Durable back end of the local host: the Azure Storage orchestration service and the
-/// <see cref="TaskHubGrpcServer "/> sidecar on a loopback HTTP/2 port, in a small web host of its own so that its
+/// <see cref="TaskHubGrpcServer"/> sidecar on a loopback HTTP/2 port, in a small web host of its own so that its
 /// lifetime (and its async void start/stop handlers) runs when this class says, not on the app's SIGTERM.
 /// Starts before every hosted service (the worker included) and stops after the worker.
 /// </summary>

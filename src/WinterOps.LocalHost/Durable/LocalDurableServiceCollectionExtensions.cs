@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text.Json;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
@@ -19,7 +19,7 @@ public static class LocalDurableServiceCollectionExtensions
     static readonly string[] QuietCategories = ["DurableTask.AzureStorage", "DurableTask.Core"];
 
     /// <summary>
-    /// Runs the orchestrator and activity functions of <paramref name="functionAssemblies"/> on a Durable Task worker
+    /// Runs the orchestrator and activity functions among <paramref name="functions"/> on a Durable Task worker
     /// (Worker.Grpc) and registers a <see cref="DurableTaskClient"/> singleton (Client.Grpc), both talking to an
     /// in-process <c>TaskHubGrpcServer</c> over <c>AzureStorageOrchestrationService</c> on
     /// <paramref name="storageConnectionString"/> (Azurite locally). Payloads use <paramref name="serializerOptions"/>.
@@ -35,7 +35,7 @@ public static class LocalDurableServiceCollectionExtensions
         DurableSettings settings,
         string storageConnectionString,
         JsonSerializerOptions serializerOptions,
-        IEnumerable<Assembly> functionAssemblies)
+        IReadOnlyList<LocalFunction> functions)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -44,7 +44,7 @@ public static class LocalDurableServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(serializerOptions);
 
         IConfiguration local = configuration.GetSection(ConfigSection);
-        var catalog = new DurableFunctionCatalog(functionAssemblies, serializerOptions);
+        var catalog = new DurableFunctionCatalog(functions, serializerOptions);
         var storage = settings.ToAzureStorageSettings(storageConnectionString);
         storage.WorkerId = local["WorkerId"] is { Length: > 0 } id
             ? id
@@ -86,7 +86,8 @@ public static class LocalDurableServiceCollectionExtensions
         // Both read the channel via the host singleton; UseGrpc(Action) resolves lazily, at construction.
         services.AddDurableTaskWorker(worker =>
         {
-            worker.AddTasks(catalog.Register);
+            // What AddTasks does (configure the named registry options), but with the root provider for orchestrators.
+            worker.Services.AddOptions<DurableTaskRegistry>(worker.Name).Configure<IServiceProvider>(catalog.Register);
             worker.Configure(o =>
             {
                 o.DataConverter = converter;
