@@ -60,7 +60,7 @@ public static partial class ReturnEndpoints
             new ReturnCommand.Submit(
                 day, odsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
                 frameworks.Version, caller.Name, now, FollowUp(day, partner, round, escalations)),
-            new CommandContext(http.TraceIdentifier, caller.ToActor(), now), ETags.ExpectedVersion(http.Request), cancellationToken);
+            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(ToResponse(result.State, framework, withRevisions: false));
     }
