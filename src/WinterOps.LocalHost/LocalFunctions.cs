@@ -91,7 +91,7 @@ public static class LocalFunctions
         if (parameter.GetCustomAttribute<HttpTriggerAttribute>() is { } http)
         {
             return parameter.ParameterType == typeof(HttpRequest)
-                ? new LocalTrigger.Http(http.Route ?? "", http.Methods ?? ["get", "post"], http.AuthLevel)
+                ? new LocalTrigger.Http(http.Route ?? FunctionName(parameter), http.Methods ?? ["get", "post"], http.AuthLevel)
                 : throw Refuse(parameter, "binds its HTTP trigger to something other than HttpRequest");
         }
 
@@ -112,6 +112,9 @@ public static class LocalFunctions
         return parameter.GetCustomAttribute<ActivityTriggerAttribute>() is not null ? new LocalTrigger.Activity(parameter.ParameterType) : null;
     }
 
+    /// <summary>Where the worker serves an HTTP function that declares no route: at its name.</summary>
+    private static string FunctionName(ParameterInfo parameter) => parameter.Member.GetCustomAttribute<FunctionAttribute>()!.Name;
+
     private static bool IsBindable(ParameterInfo parameter) =>
         parameter.ParameterType == typeof(CancellationToken)
         || (parameter.ParameterType == typeof(DurableTaskClient) && parameter.GetCustomAttribute<DurableClientAttribute>() is not null);
@@ -120,7 +123,8 @@ public static class LocalFunctions
     public static object?[] Arguments(LocalFunction function, object? trigger, IServiceProvider services, CancellationToken cancellationToken) =>
         function.Method.GetParameters().Select(p =>
             p.ParameterType == typeof(CancellationToken) ? cancellationToken
-            : p.ParameterType == typeof(DurableTaskClient) && p.GetCustomAttribute<DurableClientAttribute>() is not null ? services.GetRequiredService<DurableTaskClient>()
+            : p.ParameterType == typeof(DurableTaskClient) && p.GetCustomAttribute<DurableClientAttribute>() is not null
+                ? services.GetRequiredService<IDurableTaskClientProvider>().GetClient() // not a DI service, as in Azure: only the binding gives it
             : trigger).ToArray();
 
     private static InvalidOperationException Refuse(string function, string why) =>

@@ -31,9 +31,9 @@ public static class LocalHostApp
         }
 
         configure?.Invoke(builder);
+        AddDurable(builder); // first: hosted services stop in reverse, so timers and queues stop before the Durable sidecar
         builder.Services.AddWinterOps(builder.Configuration, builder.Environment);
         builder.Services.AddHostedService<LocalTimers>();
-        AddDurable(builder);
 
         var app = builder.Build();
         WinterOpsServices.ValidateOnStart(app.Services);

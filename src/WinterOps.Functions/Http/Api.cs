@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.DurableTask.Client;
 
 namespace WinterOps.Functions.Http;
 
@@ -35,12 +36,18 @@ public static class Api
 
     /// <summary>Runs <paramref name="handler"/> for <paramref name="request"/> and writes the whole response.</summary>
     /// <remarks>
-    /// The binding is compiled once per handler method and reused; a lambda that captures (e.g. the function's
-    /// <c>[DurableClient]</c>) is bound per request instead, since its captured values differ between calls.
+    /// The binding is compiled once per handler method and reused, so handlers capture nothing: a function's
+    /// <c>[DurableClient]</c> is passed as <paramref name="durableClient"/> and read by the handler with
+    /// <see cref="DurableClient"/>.
     /// </remarks>
-    public static async Task RunAsync(HttpRequest request, Access access, Delegate handler)
+    public static async Task RunAsync(HttpRequest request, Access access, Delegate handler, DurableTaskClient? durableClient = null)
     {
         var http = request.HttpContext;
+        if (durableClient is not null)
+        {
+            http.Features.Set(durableClient);
+        }
+
         try
         {
             if (access.DevelopmentOnly && !http.RequestServices.GetRequiredService<IHostEnvironment>().IsDevelopment())
@@ -49,16 +56,15 @@ public static class Api
                 return;
             }
 
-            await BufferBodyAsync(request);
+            // Authorised before the body is read: a caller without a token gets 401, never 413, and no body is buffered for it.
             if (!await AuthorizeAsync(http, access))
             {
                 return;
             }
 
-            var inferBody = !HttpMethods.IsGet(request.Method);
-            var run = Captures(handler)
-                ? Bind(handler, http.RequestServices, inferBody)
-                : Handlers.GetOrAdd((handler.Method, inferBody), key => Bind(handler, http.RequestServices, key.Item2));
+            await BufferBodyAsync(request);
+
+            var run = Handlers.GetOrAdd((handler.Method, !HttpMethods.IsGet(request.Method)), key => Bind(handler, http.RequestServices, key.Item2));
             await http.RequestServices.GetRequiredService<Idempotency>().RunAsync(http, () => run(http));
             if (http.Response.StatusCode >= 400 && !http.Response.HasStarted && http.Response.ContentType is null)
             {
@@ -72,8 +78,9 @@ public static class Api
         }
     }
 
-    private static bool Captures(Delegate handler) =>
-        handler.Target?.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length > 0;
+    /// <summary>The function's <c>[DurableClient]</c>, as passed to <see cref="RunAsync"/> (it is not a DI service in Azure).</summary>
+    public static DurableTaskClient DurableClient(this HttpContext http) =>
+        http.Features.Get<DurableTaskClient>() ?? throw new InvalidOperationException("The function passed no [DurableClient] to Api.RunAsync.");
 
     private static RequestDelegate Bind(Delegate handler, IServiceProvider services, bool inferBody) =>
         RequestDelegateFactory.Create(handler, new RequestDelegateFactoryOptions
@@ -143,13 +150,19 @@ public static class Api
     }
 
     /// <summary>A problem+json body for a bare status, as ASP.NET Core's status code pages write it.</summary>
+    /// <remarks>A client whose Accept rules out JSON gets plain text, as status code pages write it, never a 500.</remarks>
     public static async Task WriteStatusAsync(HttpContext http, int status)
     {
         http.Response.StatusCode = status;
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        var written = await http.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
             ProblemDetails = { Status = status },
         });
+        if (!written)
+        {
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync($"Status Code: {status}; {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)}");
+        }
     }
 }

@@ -27,7 +27,7 @@ public sealed record DurableCheckStatus(string CheckId, string RuntimeStatus, st
 /// person's confirmation (an external event) or gives up at its deadline. Each step proves one part of the
 /// engine: the worker, the timers, the event path and the client.
 /// </summary>
-public static class DurableCheck
+public static partial class DurableCheck
 {
     public const string Orchestration = nameof(DurableCheck);
     public const string ConfirmEvent = "Confirm";
@@ -37,6 +37,7 @@ public static class DurableCheck
     public static async Task<DurableCheckResult> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
         var input = context.GetInput<DurableCheckInput>()!;
+        var log = context.CreateReplaySafeLogger(Orchestration);
         context.SetCustomStatus("activity");
         var runs = await context.CallActivityAsync<int>(nameof(DurableCheckActivities.CountDurableCheckRun), context.InstanceId);
 
@@ -51,41 +52,44 @@ public static class DurableCheck
         var first = await Task.WhenAny(confirmed, expired);
         deadline.Cancel(); // the losing timer (or wait) must not keep the instance running; not CancelAsync: orchestrator code stays on its own thread
         context.SetCustomStatus(null);
-        return first == confirmed
+        var result = first == confirmed
             ? new DurableCheckResult("confirmed", runs, fired, confirmed.Result.By)
             : new DurableCheckResult("unconfirmed", runs, fired, null);
+        LogEnded(log, context.InstanceId, result.Outcome);
+        return result;
     }
 
     [Function("StartDurableCheck")]
     public static Task StartDurableCheck([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/operations/durable-checks")] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), async (DurableCheckRequest body, CancellationToken ct) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (DurableCheckRequest body, HttpContext http, CancellationToken ct) =>
         {
             new Validation()
                 .Require(body.TimerSeconds is null or (>= 1 and <= 300), "timerSeconds", "Wait 1 to 300 seconds on the timer (default 5).")
                 .Require(body.ConfirmWithinSeconds is null or (>= 1 and <= 3600), "confirmWithinSeconds", "Allow 1 to 3600 seconds to confirm (default 300).")
                 .ThrowIfAny();
             var id = InstancePrefix + Guid.NewGuid().ToString("N");
-            await client.ScheduleNewOrchestrationInstanceAsync(
+            await http.DurableClient().ScheduleNewOrchestrationInstanceAsync(
                 Orchestration, new DurableCheckInput(body.TimerSeconds ?? 5, body.ConfirmWithinSeconds ?? 300), new StartOrchestrationOptions(id), ct);
             return TypedResults.Accepted($"/api/operations/durable-checks/{id}", new DurableCheckStatus(id, "Pending", null, null));
-        });
+        }, client);
 
     [Function("GetDurableCheck")]
     public static Task GetDurableCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/durable-checks/{checkId}")] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), async Task<IResult> (string checkId, CancellationToken ct) =>
-            await client.GetInstanceAsync(checkId, getInputsAndOutputs: true, ct) is { } instance && checkId.StartsWith(InstancePrefix, StringComparison.Ordinal)
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async Task<IResult> (string checkId, HttpContext http, CancellationToken ct) =>
+            await http.DurableClient().GetInstanceAsync(checkId, getInputsAndOutputs: true, ct) is { } instance && checkId.StartsWith(InstancePrefix, StringComparison.Ordinal)
                 ? TypedResults.Ok(Status(instance))
-                : UnknownCheck(checkId));
+                : UnknownCheck(checkId), client);
 
     [Function("ConfirmDurableCheck")]
     public static Task ConfirmDurableCheck([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/operations/durable-checks/{checkId}/confirm")] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), async Task<IResult> (string checkId, HttpContext http, CancellationToken ct) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async Task<IResult> (string checkId, HttpContext http, CancellationToken ct) =>
         {
+            var durable = http.DurableClient();
             // The sidecar and the Functions host differ on events to missing or finished instances: decide here.
-            if (await client.GetInstanceAsync(checkId, ct) is not { } instance || !checkId.StartsWith(InstancePrefix, StringComparison.Ordinal))
+            if (await durable.GetInstanceAsync(checkId, ct) is not { } instance || !checkId.StartsWith(InstancePrefix, StringComparison.Ordinal))
             {
                 return UnknownCheck(checkId);
             }
@@ -95,9 +99,9 @@ public static class DurableCheck
                 return TypedResults.Problem(statusCode: 409, title: "The check has finished.", detail: $"Check '{checkId}' is {instance.RuntimeStatus}.");
             }
 
-            await client.RaiseEventAsync(checkId, ConfirmEvent, new DurableCheckConfirmation(http.Caller().Name), ct);
+            await durable.RaiseEventAsync(checkId, ConfirmEvent, new DurableCheckConfirmation(http.Caller().Name), ct);
             return TypedResults.Accepted($"/api/operations/durable-checks/{checkId}", Status(instance));
-        });
+        }, client);
 
     private static DurableCheckStatus Status(OrchestrationMetadata instance) => new(
         instance.InstanceId,
@@ -106,6 +110,9 @@ public static class DurableCheck
         instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? instance.ReadOutputAs<DurableCheckResult>() : null,
         // The local sidecar leaves FailureDetails empty and puts the message in the output.
         instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput : null);
+
+    [LoggerMessage(LogLevel.Information, "Durable check {CheckId} ended {Outcome}")]
+    private static partial void LogEnded(ILogger logger, string checkId, string outcome);
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult UnknownCheck(string checkId) =>
         TypedResults.Problem(statusCode: 404, title: "No such check.", detail: $"There is no Durable check '{checkId}'.");

@@ -28,7 +28,7 @@ internal sealed class FunctionOrchestrationContext(TaskOrchestrationContext inne
 
     public override TaskOrchestrationEntityFeature Entities => inner.Entities;
 
-    protected override ILoggerFactory LoggerFactory => ReplaySafeLoggerFactory;
+    protected override ILoggerFactory LoggerFactory => inner.ReplaySafeLoggerFactory; // already replay-safe: wrapping it again loops
 
     public override T? GetInput<T>() where T : default =>
         input switch

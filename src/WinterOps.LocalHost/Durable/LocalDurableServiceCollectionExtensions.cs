@@ -104,7 +104,6 @@ public static class LocalDurableServiceCollectionExtensions
             client.UseGrpc();
             client.Services.AddOptions<Microsoft.DurableTask.Client.Grpc.GrpcDurableTaskClientOptions>(client.Name)
                 .Configure<LocalDurableHost>((o, host) => o.Channel = host.Channel);
-            client.RegisterDirectly();
         });
         return services;
     }

@@ -87,13 +87,19 @@ public class DurableCheckTests
         string location;
         using (var first = StartHost(azurite, prefix, port))
         {
-            var coordinator = await SignInAsync(port);
-            var started = await coordinator.PostAsJsonAsync("/api/operations/durable-checks", new { timerSeconds = 8, confirmWithinSeconds = 120 });
-            started.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-            location = started.Headers.Location!.ToString();
-            await WaitForAsync(coordinator, location, s => s.GetProperty("step").GetString() == "timer");
-            first.Kill(entireProcessTree: true); // SIGKILL: no shutdown, the partition leases stay owned
-            await first.WaitForExitAsync();
+            try
+            {
+                var coordinator = await SignInAsync(port);
+                var started = await coordinator.PostAsJsonAsync("/api/operations/durable-checks", new { timerSeconds = 8, confirmWithinSeconds = 120 });
+                started.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+                location = started.Headers.Location!.ToString();
+                await WaitForAsync(coordinator, location, s => s.GetProperty("step").GetString() == "timer");
+            }
+            finally
+            {
+                first.Kill(entireProcessTree: true); // SIGKILL: no shutdown, the partition leases stay owned
+                await first.WaitForExitAsync();
+            }
         }
 
         using var second = StartHost(azurite, prefix, port);

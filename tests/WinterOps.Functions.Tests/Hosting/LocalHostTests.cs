@@ -93,8 +93,9 @@ public class LocalHostTests
         (await app.Client.GetAsync("/docs/secret.txt")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
+    /// <summary>The local host's own answer (in Azure the Functions host answers unknown routes itself).</summary>
     [Fact]
-    public async Task UnknownRoute_Is404ProblemJson()
+    public async Task UnknownRoute_OnTheLocalHost_Is404ProblemJson()
     {
         await using var app = await TestApp.StartAsync();
 
@@ -102,6 +103,23 @@ public class LocalHostTests
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         await Http.ProblemAsync(response);
+    }
+
+    [Fact]
+    public async Task NoToken_Is401WithTheBearerChallenge_WhateverTheAcceptHeader_AndBeforeTheBodyIsRead()
+    {
+        await using var app = await TestApp.StartAsync();
+
+        using var plain = new HttpRequestMessage(HttpMethod.Get, "/api/partners");
+        plain.Headers.Accept.ParseAdd("text/plain");
+        var refused = await app.Client.SendAsync(plain);
+        var large = await app.Client.PutAsync("/api/partners/RZ1", Http.Json("\"" + new string('x', 600 * 1024) + "\""));
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.Unauthorized); // not a 500 because no problem+json writer accepts text/plain
+        refused.Headers.WwwAuthenticate.ToString().ShouldStartWith("Bearer");
+        (await refused.Content.ReadAsStringAsync()).ShouldContain("401");
+        large.StatusCode.ShouldBe(HttpStatusCode.Unauthorized); // 401 before 413: nothing is read for a caller without a token
+        await Http.ProblemAsync(large);
     }
 
     [Fact]
