@@ -30,14 +30,8 @@ public static class Repo
         }
     }
 
-    /// <summary>The names of the Function App's functions, from their [Function] attributes.</summary>
-    public static IReadOnlyList<string> CodeFunctions() =>
-        typeof(WinterOps.Functions.WinterOpsServices).Assembly.GetTypes()
-            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            .Select(m => m.GetCustomAttribute<Microsoft.Azure.Functions.Worker.FunctionAttribute>()?.Name)
-            .OfType<string>()
-            .Order(StringComparer.Ordinal)
-            .ToList();
+    /// <summary>The names of the Function App's functions, found as the local host finds them (their [Function] attributes).</summary>
+    public static IReadOnlyList<string> CodeFunctions() => WinterOps.LocalHost.LocalHostApp.Functions.Select(f => f.Name).ToList();
 
     /// <summary>Runs a program in the repository root.</summary>
     public static Task<(int ExitCode, string Output, string Error)> RunAsync(string file, params string[] arguments) =>

@@ -193,7 +193,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A free loopback port (for a server a test starts itself).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

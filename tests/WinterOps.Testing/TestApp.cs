@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WinterOps.Functions;
@@ -52,24 +53,7 @@ public sealed class TestApp : IAsyncDisposable
         var app = LocalHostApp.Build(["--environment", environment], builder =>
         {
             builder.Configuration["urls"] = "http://127.0.0.1:0";
-            builder.Configuration["Storage"] = azurite.ConnectionString;
-            builder.Configuration["AzureWebJobsStorage"] = azurite.ConnectionString;
-            builder.Configuration["StorageNamePrefix"] = prefix;
-            builder.Configuration["Engine:Queues:Enabled"] = localTriggers ? "true" : "false";
-            foreach (var timer in LocalHostApp.Functions.Where(f => f.Trigger is LocalTrigger.Timer))
-            {
-                builder.Configuration[$"AzureWebJobs:{timer.Name}:Disabled"] = localTriggers ? "false" : "true";
-            }
-
-            if (environment == "Development")
-            {
-                builder.Configuration["Auth:DevelopmentIssuer"] = "true";
-            }
-            else
-            {
-                builder.Configuration["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
-                builder.Configuration["Auth:Audience"] = "api://winterops-test";
-            }
+            builder.Configuration.AddInMemoryCollection(Settings(azurite, prefix, environment, localTriggers));
 
             if (Environment.GetEnvironmentVariable("WINTEROPS_TEST_LOGS") != "1")
             {
@@ -86,6 +70,44 @@ public sealed class TestApp : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         await app.Services.GetRequiredService<StorageProvisioner>().Ready.WaitAsync(TimeSpan.FromSeconds(60));
         return new TestApp(app, prefix, new Uri(address));
+    }
+
+    /// <summary>
+    /// The settings a test app runs with (configuration keys, ':'-separated): the Azurite connection, its own name prefix,
+    /// the timers and engine queues on or off, and the development issuer in Development (an Entra authority elsewhere).
+    /// </summary>
+    public static Dictionary<string, string?> Settings(AzuriteServer azurite, string prefix, string environment = "Development", bool localTriggers = false)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage"] = azurite.ConnectionString,
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["StorageNamePrefix"] = prefix,
+            ["Engine:Queues:Enabled"] = localTriggers ? "true" : "false",
+        };
+        foreach (var timer in LocalHostApp.Functions.Where(f => f.Trigger is LocalTrigger.Timer))
+        {
+            settings[$"AzureWebJobs:{timer.Name}:Disabled"] = localTriggers ? "false" : "true";
+        }
+
+        if (environment == "Development")
+        {
+            settings["Auth:DevelopmentIssuer"] = "true";
+        }
+        else
+        {
+            settings["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0";
+            settings["Auth:Audience"] = "api://winterops-test";
+        }
+
+        return settings;
+    }
+
+    /// <summary>Where the build put a repository project's output, in the configuration these tests were built in.</summary>
+    public static string BuildOutput(string project, string file)
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
+        return Path.Combine(AzuriteServer.RepoRoot(), "src", project, "bin", configuration, "net10.0", file);
     }
 
     public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using WinterOps.Testing;
 
@@ -83,7 +82,7 @@ public class DurableCheckTests
     {
         var azurite = await AzuriteServer.Shared;
         var prefix = "k" + Guid.NewGuid().ToString("N")[..12];
-        var port = FreePort();
+        var port = AzuriteServer.FreePort();
         string location;
         using (var first = StartHost(azurite, prefix, port))
         {
@@ -121,19 +120,18 @@ public class DurableCheckTests
 
     private static Process StartHost(AzuriteServer azurite, string prefix, int port)
     {
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var dll = Path.Combine(AzuriteServer.RepoRoot(), "src", "WinterOps.LocalHost", "bin", configuration, "net10.0", "WinterOps.LocalHost.dll");
-        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet", [TestApp.BuildOutput("WinterOps.LocalHost", "WinterOps.LocalHost.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in TestApp.Settings(azurite, prefix))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development";
-        start.Environment["Auth__DevelopmentIssuer"] = "true";
         start.Environment["urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["Storage"] = azurite.ConnectionString;
-        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
-        start.Environment["StorageNamePrefix"] = prefix;
-        start.Environment["Engine__Queues__Enabled"] = "false";
-        start.Environment["AzureWebJobs__DailyTick__Disabled"] = "true";
-        start.Environment["AzureWebJobs__OutboxSweeper__Disabled"] = "true";
-        start.Environment["AzureWebJobs__PoisonWatch__Disabled"] = "true";
         start.Environment["LocalHost__Durable__LeaseInterval"] = "00:00:06"; // takeover after a kill in seconds, not ~30 s
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
@@ -178,12 +176,5 @@ public class DurableCheckTests
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"still {status}");
             await Task.Delay(200);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

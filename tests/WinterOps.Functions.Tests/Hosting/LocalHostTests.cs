@@ -15,9 +15,7 @@ public class LocalHostTests
     /// <summary>What the Functions host reads: the build's functions.metadata, generated from the [Function] attributes.</summary>
     private static JsonArray Metadata()
     {
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
-        var path = Path.Combine(AzuriteServer.RepoRoot(), "src", "WinterOps.Functions", "bin", configuration, "net10.0", "functions.metadata");
-        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+        return JsonNode.Parse(File.ReadAllText(TestApp.BuildOutput("WinterOps.Functions", "functions.metadata")))!.AsArray();
     }
 
     [Fact]
