@@ -6,14 +6,18 @@ namespace WinterOps.Functions.Demo;
 
 /// <summary>
 /// Seeds illustrative demo data (Demo__Seed=true, set by ./run.sh) through the same command handler
-/// the API uses. Idempotent: a partner whose details are unchanged produces no event.
+/// the API uses. Idempotent: a partner whose details are unchanged produces no event. It seeds while the
+/// app starts, before the host serves requests, so the first request of a demo already sees every home's
+/// vacancies (a placement asked for a moment too early was otherwise unplaced).
 /// </summary>
 public sealed partial class DemoSeeder(
-    StorageProvisioner provisioner, CommandHandler handler, TimeProvider time, ILogger<DemoSeeder> logger) : BackgroundService
+    StorageProvisioner provisioner, CommandHandler handler, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await provisioner.Ready.WaitAsync(stoppingToken);
+        await provisioner.Ready.WaitAsync(cancellationToken);
         var actor = Actor.System("demo-seed");
         var changed = 0;
         foreach (var (odsCode, details) in DemoData.Partners)
@@ -21,7 +25,7 @@ public sealed partial class DemoSeeder(
             var result = await handler.HandleAsync(
                 PartnerWorkflow.Definition, odsCode, new PartnerCommand.SetDetails(odsCode, details),
                 new CommandContext($"demo-seed-{odsCode}-{time.GetUtcNow():yyyyMMddHHmmss}", actor, time.GetUtcNow()),
-                cancellationToken: stoppingToken);
+                cancellationToken: cancellationToken);
             changed += result.NewEvents.Count;
         }
 
@@ -30,13 +34,13 @@ public sealed partial class DemoSeeder(
             var now = time.GetUtcNow();
             var context = new CommandContext($"demo-seed-{cqcLocationId}-{now:yyyyMMddHHmmss}", actor, now);
             var result = await handler.HandleAsync(
-                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), context, cancellationToken: stoppingToken);
+                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), context, cancellationToken: cancellationToken);
             changed += result.NewEvents.Count;
             if (result.State is CareHomeState.Registered { VacanciesAsOf: null })
             {
                 await handler.HandleAsync(
                     CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(now, beds),
-                    context with { CommandId = context.CommandId + "-vacancies" }, cancellationToken: stoppingToken);
+                    context with { CommandId = context.CommandId + "-vacancies" }, cancellationToken: cancellationToken);
                 changed++;
             }
         }
