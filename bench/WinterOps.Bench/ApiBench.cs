@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using WinterOps.Core;
-using WinterOps.Core.CareHomes;
+using WinterOps.Functions.CareHomes;
 using WinterOps.Core.Workflows;
 using WinterOps.Testing;
 
@@ -80,8 +80,10 @@ internal sealed class ApiBench : IAsyncDisposable
 
     /// <summary>
     /// POST /api/placements as the discharge team: a synthetic patient who prefers the locality of home
-    /// n mod 30, so first offers (and so acceptances) spread evenly over the homes. Expects 201,
-    /// awaitingResponses, and open round-1 offers; the placement then waits to be accepted.
+    /// n mod 30, so first offers (and so acceptances) spread evenly over the homes. The app stores the request,
+    /// starts the Placement orchestration and answers once its OpenPlacement activity has made the round-1 offers
+    /// (or 202 past Placements:DecisionWait). Expects 201, awaitingResponses, and open round-1 offers; anything else
+    /// (202 included) counts as failed. The placement then waits to be accepted.
     /// </summary>
     public async Task<Outcome> RequestPlacementAsync(int worker, Action<string> failure)
     {
@@ -126,7 +128,9 @@ internal sealed class ApiBench : IAsyncDisposable
 
     /// <summary>
     /// POST .../offers/{first offered home}/accept as that home's broker, for the next placement made by
-    /// <see cref="RequestPlacementAsync"/>. Expects 200 and booked with that home.
+    /// <see cref="RequestPlacementAsync"/>. The app raises the answer to the orchestration and waits (bounded) for its
+    /// decision: ReserveBed, then DecideResponse. Expects 200 and booked with that home; 202 (no decision in time) and
+    /// 409 (refused) count as failed, with a note.
     /// </summary>
     public async Task<Outcome> AcceptAsync(int worker, Action<string> failure)
     {
@@ -151,21 +155,21 @@ internal sealed class ApiBench : IAsyncDisposable
     /// <summary>Placements made and not (yet) accepted.</summary>
     public int WaitingToBeAccepted => _toAccept.Count;
 
-    /// <summary>What every placement request reads in full: the care-home heads (state JSON), and the reservations they hold.</summary>
-    public async Task<(int Heads, long StateChars, int Reservations)> CareHomeHeadsAsync()
+    /// <summary>
+    /// What every placement request reads in full (its OpenPlacement activity ranks all homes): the <c>home</c> rows of
+    /// table <c>carehomes</c>, through <see cref="CareHomeStore.LoadAllAsync"/>, with the reservations they hold.
+    /// </summary>
+    public async Task<(int Homes, long StateChars, int Reservations)> CareHomeRowsAsync()
     {
-        var (heads, chars, reservations) = (0, 0L, 0);
-        await foreach (var head in _app.Get<IEventStore>().ReadHeadsAsync(CareHomeWorkflow.Name, "", CancellationToken.None))
+        var (homes, chars, reservations) = (0, 0L, 0);
+        await foreach (var stored in _app.Get<CareHomeStore>().LoadAllAsync(CancellationToken.None))
         {
-            heads++;
-            chars += head.State.Length;
-            if (CareHomeWorkflow.Definition.States.Deserialize(head.StateType, head.State) is CareHomeState.Registered home)
-            {
-                reservations += home.Reservations.Count;
-            }
+            homes++;
+            chars += JsonSerializer.Serialize(stored.Home, WorkflowJson.Options).Length; // as the store writes its State column
+            reservations += stored.Home.Reservations.Count;
         }
 
-        return (heads, chars, reservations);
+        return (homes, chars, reservations);
     }
 
     public async ValueTask DisposeAsync()
@@ -187,7 +191,13 @@ internal sealed class ApiBench : IAsyncDisposable
             var text = await response.Content.ReadAsStringAsync();
             if (response.StatusCode != expected)
             {
-                failure($"{(int)response.StatusCode} {Shorten(text)}");
+                var why = response.StatusCode switch
+                {
+                    HttpStatusCode.Accepted => " (no decision within Placements:DecisionWait: the orchestration was too slow)",
+                    HttpStatusCode.Conflict => " (refused: the orchestration or the rules said no)",
+                    _ => "",
+                };
+                failure($"{(int)response.StatusCode}{why} {Shorten(text)}");
                 return Outcome.Failed;
             }
 

@@ -19,11 +19,14 @@ internal enum Outcome
 /// <summary>
 /// One measured case: <c>concurrency</c> workers each running <c>op</c> one at a time. A case is
 /// measured in several rounds (interleaved with the other cases, so background load hits them all
-/// alike); the totals of its rounds make its <see cref="Result"/>.
+/// alike); the totals of its rounds make its <see cref="Result"/>. <c>storageOnPath</c> says whether an operation's
+/// storage requests are made one after another on its own path (the engine, the raw transaction), so that the
+/// operation's time less its storage time means something; with Durable, requests overlap (the engine's dispatchers poll
+/// and work alongside the caller), so it does not.
 /// </summary>
 internal sealed class Case(
     string name, string group, int concurrency, Func<int, long, Task<Outcome>> op, EngineMeters? meters, Func<TimeSpan?> azuriteCpu,
-    StorageMeter storage, StorageKinds? kinds = null)
+    StorageMeter storage, StorageKinds? kinds = null, bool storageOnPath = true)
 {
     // Each worker numbers its own operations; the numbers go on across warm-up and rounds.
     private readonly long[] _next = new long[concurrency];
@@ -98,7 +101,8 @@ internal sealed class Case(
             kinds is null ? null : new ByKind([.. _kindCounts], [.. _kindMs]),
             _next.Sum(),
             queued,
-            [.. _failures]);
+            [.. _failures],
+            storageOnPath);
     }
 
     private async Task<List<double>> RunAsync(TimeSpan length)

@@ -10,33 +10,18 @@ using WinterOps.Bench;
 using WinterOps.Core.Workflows;
 using WinterOps.Testing;
 
-// Throughput of the workflow engine on a real (in-memory) Azurite, against the raw Table transaction it is
-// built on; then of the placement HTTP API (the real app in this process) against the same raw transaction.
+// Throughput of the old hand-made workflow engine on a real (in-memory) Azurite, against the raw Table transaction it is
+// built on; then of the placement HTTP API (the real app in this process, placements on Durable orchestrations) against
+// the same raw transaction and a raw orchestration (start, one activity, complete) on the same local Durable engine.
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [2000,200]  (notifications through the dispatcher to a fake Service Bus)
-//        dotnet run -c Release --project bench/WinterOps.Bench -- --homes [30,300] [--history 0,50,150]  (placement requests as care-home history grows)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
     var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
     Console.WriteLine($"OPEL round on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
     await using var opelAzurite = await AzuriteServer.StartAsync();
     await OpelBench.RunAsync(opelAzurite, sizes);
-    Console.WriteLine($"At the end: {LoadAverage()}.");
-    return;
-}
-
-// Placement request latency as the care homes' history grows: --homes [30,300] [--history 0,50,150].
-if (Array.IndexOf(args, "--homes") is var homesArg and >= 0)
-{
-    var sizes = homesArg + 1 < args.Length && !args[homesArg + 1].StartsWith("--", StringComparison.Ordinal)
-        ? args[homesArg + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList()
-        : [30, 300];
-    var historyArg = Array.IndexOf(args, "--history");
-    var histories = historyArg >= 0 ? args[historyArg + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [0, 50, 150];
-    Console.WriteLine($"Placement requests as the care homes' history grows, on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
-    await using var homesAzurite = await AzuriteServer.StartAsync();
-    await HomesBench.RunAsync(homesAzurite, sizes, histories);
     Console.WriteLine($"At the end: {LoadAverage()}.");
     return;
 }
@@ -94,28 +79,37 @@ foreach (var concurrency in concurrencies)
     ]);
 }
 
-// 2. The placement HTTP API: one fresh app (own storage prefix, own homes) per concurrency, and the raw
-// baseline measured again while it runs (its OpenTelemetry listeners see the raw case's requests too).
+// 2. The placement HTTP API: one fresh app (own storage prefix and task hub, own homes) per concurrency, and the two raw
+// baselines measured while it runs: the 2-entity transaction, and a raw orchestration on a task hub of its own.
 Console.WriteLine(
-    $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; engine queues and timers off (no dispatcher, " +
-    $"no queue polling: queue messages pile up unread); {ApiBench.Homes} care homes, each 900 nursing beds vacantAccepting.");
+    $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; its Durable worker on; engine queues and timers off " +
+    $"(no dispatcher, no queue polling by the engine: its queue messages pile up unread); {ApiBench.Homes} care homes, each 900 nursing beds " +
+    "vacantAccepting. Raw orchestration: start -> one activity -> complete on the same local Durable engine (own task hub), polled with GetInstanceAsync.");
 using var storageKinds = new StorageKinds(azurite.TablePort, azurite.QueuePort);
 foreach (var concurrency in concurrencies)
 {
     await using var api = await ApiBench.StartAsync(azurite, concurrency);
+    await using var orchestration = await RawOrchestration.StartAsync(azurite);
+    Case raw = null!;
     Case placements = null!;
     Case acceptances = null!;
+    raw = new Case("raw: orchestration, 1 activity", Api, concurrency,
+        (_, i) => orchestration.RunOnceAsync(i, f => raw.NoteFailure(f)), meters: null, NodeCpu, storageMeter, storageKinds, storageOnPath: false);
     placements = new Case("api: POST /api/placements", Api, concurrency,
-        (worker, _) => api.RequestPlacementAsync(worker, f => placements.NoteFailure(f)), meters: null, NodeCpu, storageMeter, storageKinds);
+        (worker, _) => api.RequestPlacementAsync(worker, f => placements.NoteFailure(f)), meters: null, NodeCpu, storageMeter, storageKinds, storageOnPath: false);
     acceptances = new Case("api: POST .../offers/{home}/accept", Api, concurrency,
-        (worker, _) => api.AcceptAsync(worker, f => acceptances.NoteFailure(f)), meters: null, NodeCpu, storageMeter, storageKinds);
+        (worker, _) => api.AcceptAsync(worker, f => acceptances.NoteFailure(f)), meters: null, NodeCpu, storageMeter, storageKinds, storageOnPath: false);
     // A stock of placements to accept, so that acceptances never wait for placements (see the README).
     await placements.WarmUpAsync(warmup * 2);
-    await MeasureAsync(concurrency, [await RawAsync(Api, concurrency, storageKinds), (placements, null), (acceptances, null)]);
-    var (heads, chars, reservations) = await api.CareHomeHeadsAsync();
+    await MeasureAsync(concurrency, [await RawAsync(Api, concurrency, storageKinds), (raw, null), (placements, null), (acceptances, null)]);
+    var (homes, chars, reservations) = await api.CareHomeRowsAsync();
     Console.WriteLine(
-        $"    after concurrency {concurrency}: {api.WaitingToBeAccepted} placements left unaccepted; {heads} care-home heads hold " +
+        $"    after concurrency {concurrency}: {api.WaitingToBeAccepted} placements left unaccepted; {homes} care-home rows hold " +
         $"{reservations} reservations in {chars / 1024.0:0} KB of state JSON, all of which every placement request reads.");
+    var (instances, engineP50, engineP99) = orchestration.EngineTime();
+    Console.WriteLine(
+        $"    raw orchestration at concurrency {concurrency}, the engine's own time (instance created -> completed, {instances} instances, " +
+        $"warm-up included; no client polling): p50 {engineP50:0} ms, p99 {engineP99:0} ms.");
 }
 
 using (var self = Process.GetCurrentProcess())
@@ -125,11 +119,12 @@ using (var self = Process.GetCurrentProcess())
         results,
         new Dictionary<string, string>
         {
-            [Engine] = "Engine on Table storage (vs raw: ops/s over the raw baseline's at the same concurrency):",
+            [Engine] = "Old engine on Table storage (vs tx: ops/s over the raw transaction's at the same concurrency):",
             [Api] =
-                "HTTP API, app running (vs raw: over the raw baseline measured while the app ran, same concurrency). A placement request is\n" +
-                "2 queries (all care-home heads, the offer board) + 1 create-only append + 1 dispatch signal; an acceptance is a placement\n" +
-                "read + reserve on the home (head read, append, signal) + accept (head read, append, signal); the booking's reaction confirms the bed later:",
+                "HTTP API, app running (vs tx, vs orch: ops/s over the raw transaction's and the raw orchestration's, measured while the app ran,\n" +
+                "same concurrency). A placement request stores the request, starts the Placement orchestration and answers 201 once its\n" +
+                "OpenPlacement activity has made the offers (NotifyPlacement follows, off the request path). An acceptance stores the answer,\n" +
+                "raises it to the orchestration and answers 200 once DecideResponse has recorded the decision, after ReserveBed (NotifyPlacement follows):",
         },
         self.PeakWorkingSet64,
         node?.PeakWorkingSet64);

@@ -14,6 +14,7 @@ internal sealed record ByKind(long[] Counts, double[] Ms);
 /// (1.0 = one core busy all the time). <see cref="Commands"/> counts warm-up too, like
 /// <see cref="Queued"/> (dispatch-queue messages at the end). <see cref="Starved"/> counts workers that
 /// stopped early for want of work. Per-operation figures divide by all operations, failed ones included.
+/// <see cref="StorageOnPath"/>: the operation's storage requests run one after another on its own path (see <see cref="Case"/>).
 /// </summary>
 internal sealed record Result(
     string Name,
@@ -32,7 +33,8 @@ internal sealed record Result(
     ByKind? ByKind,
     long Commands,
     int? Queued,
-    IReadOnlyList<string> Failures)
+    IReadOnlyList<string> Failures,
+    bool StorageOnPath)
 {
     public bool IsRaw => Name.StartsWith("raw", StringComparison.Ordinal);
 
@@ -54,18 +56,20 @@ internal static class Report
         foreach (var group in results.Select(r => r.Group).Distinct())
         {
             var rows = results.Where(r => r.Group == group).ToList();
-            var raw = rows.Where(r => r.IsRaw).ToDictionary(r => r.Concurrency, r => r.OpsPerSecond);
+
+            // Each raw case of the group is a baseline: "vs tx" (the 2-entity transaction), "vs orch" (the raw orchestration).
+            var baselines = rows.Where(r => r.IsRaw).Select(r => r.Name).Distinct()
+                .Select(name => (Label: BaselineLabel(name), Rate: rows.Where(r => r.Name == name).ToDictionary(r => r.Concurrency, r => r.OpsPerSecond)))
+                .ToList();
 
             Console.WriteLine();
             Console.WriteLine(groupTitles[group]);
             Table(
-                ["case", "conc", "ops", "failed", "ops/s", "vs raw", "p50 ms", "p99 ms", "mean ms"],
-                rows.Select(r => new[]
-                {
-                    r.Name, N(r.Concurrency), N(r.Ops), N(r.Failed), F(r.OpsPerSecond, 0),
-                    F(raw.TryGetValue(r.Concurrency, out var baseline) ? r.OpsPerSecond / baseline : null, 2),
-                    F(r.Percentile(0.50), 2), F(r.Percentile(0.99), 2), F(r.MeanMs, 2),
-                }));
+                ["case", "conc", "ops", "failed", "ops/s", .. baselines.Select(b => b.Label), "p50 ms", "p99 ms", "mean ms"],
+                rows.Select(r => new[] { r.Name, N(r.Concurrency), N(r.Ops), N(r.Failed), F(r.OpsPerSecond, 0) }
+                    .Concat(baselines.Select(b => F(b.Rate.TryGetValue(r.Concurrency, out var baseline) ? r.OpsPerSecond / baseline : null, 2)))
+                    .Concat([F(r.Percentile(0.50), 2), F(r.Percentile(0.99), 2), F(r.MeanMs, 2)])
+                    .ToArray()));
         }
 
         Console.WriteLine();
@@ -77,7 +81,7 @@ internal static class Report
                 r.Name, N(r.Concurrency),
                 F(r.PerOp(r.Storage.Table), 2), F(r.PerOp(r.Storage.Queue), 2), F(r.PerOp(r.Storage.Ms), 2),
                 F(r.Split?.ReadMs, 2), F(r.Split?.AppendMs, 2), F(r.Split?.SignalMs, 2),
-                F(r.Failed == 0 ? r.MeanMs - r.PerOp(r.Storage.Ms) : null, 2),
+                F(r.Failed == 0 && r.StorageOnPath ? r.MeanMs - r.PerOp(r.Storage.Ms) : null, 2),
                 F(r.AllocatedBytesPerOp / 1024, 1), F(r.BenchCores, 2), F(r.AzuriteCores, 2),
                 r.Queued is null ? "" : $"{r.Queued}/{r.Commands}",
             }));
@@ -93,7 +97,10 @@ internal static class Report
                     RequestKind.Query => "query",
                     RequestKind.PointRead => "point read",
                     RequestKind.Transaction => "transaction",
+                    RequestKind.TableWrite => "table write",
                     RequestKind.QueuePut => "queue put",
+                    RequestKind.QueueReceive => "queue get",
+                    RequestKind.QueueDelete => "queue delete",
                     _ => "other",
                 })],
                 results.Where(r => r.ByKind is not null).Select(r => new[] { r.Name, N(r.Concurrency) }.Concat(kinds.Select(k =>
@@ -140,6 +147,8 @@ internal static class Report
             }
         }
     }
+
+    private static string BaselineLabel(string rawName) => rawName.Contains("orchestration", StringComparison.Ordinal) ? "vs orch" : "vs tx";
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -5,17 +5,26 @@ namespace WinterOps.Bench;
 /// <summary>The kinds of storage request an operation makes, told apart by method and URL path.</summary>
 internal enum RequestKind
 {
-    /// <summary>GET on a table with a filter (e.g. all care-home heads, the open offers on the board).</summary>
+    /// <summary>GET on a table with a filter (e.g. all care-home rows, the open offers on the board, a placement's events).</summary>
     Query,
 
-    /// <summary>GET of one entity by PartitionKey and RowKey (a stream head).</summary>
+    /// <summary>GET of one entity by PartitionKey and RowKey (a placement or care-home row, a stream head, a Durable instance).</summary>
     PointRead,
 
-    /// <summary>POST $batch: an entity-group transaction (an append).</summary>
+    /// <summary>POST $batch: an entity-group transaction (an append; a placement or care-home change; Durable's history).</summary>
     Transaction,
 
-    /// <summary>POST .../messages: a queue message (the dispatch signal).</summary>
+    /// <summary>Another write to a table outside a transaction: insert, update, merge or delete of one entity.</summary>
+    TableWrite,
+
+    /// <summary>POST .../messages: a queue message (the dispatch signal; Durable's control and work-item messages).</summary>
     QueuePut,
+
+    /// <summary>GET .../messages: a receive or peek (Durable's queue polling).</summary>
+    QueueReceive,
+
+    /// <summary>DELETE .../messages/{id}: a message done with.</summary>
+    QueueDelete,
 
     Other,
 }
@@ -71,6 +80,9 @@ internal sealed class StorageKinds : IDisposable
             _ when port == _tablePort && method == "POST" && path.EndsWith("/$batch", StringComparison.Ordinal) => RequestKind.Transaction,
             _ when port == _tablePort && method == "GET" && path.Contains("(PartitionKey=", StringComparison.Ordinal) => RequestKind.PointRead,
             _ when port == _tablePort && method == "GET" => RequestKind.Query,
+            _ when port == _tablePort && method is "POST" or "PUT" or "PATCH" or "MERGE" or "DELETE" => RequestKind.TableWrite,
+            _ when port == _queuePort && method == "GET" && path.EndsWith("/messages", StringComparison.Ordinal) => RequestKind.QueueReceive,
+            _ when port == _queuePort && method == "DELETE" && path.Contains("/messages/", StringComparison.Ordinal) => RequestKind.QueueDelete,
             _ => RequestKind.Other,
         };
         Interlocked.Increment(ref _counts[(int)kind]);

@@ -40,7 +40,7 @@ public static class WinterOpsServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.TryAddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, CareHomeWorkflow.Definition, PlacementWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
         var placements = configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
@@ -54,7 +54,8 @@ public static class WinterOpsServices
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();
-        services.AddSingleton<BookingSaga>();
+        services.AddSingleton<CareHomeStore>();
+        services.AddSingleton<PlacementStore>();
         services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
         services.AddSingleton(sp => new OfferBoard(sp.GetRequiredService<StorageAccount>().Table(StorageNames.OffersTable)));

@@ -14,6 +14,9 @@ public static class LocalHostApp
 {
     public static IReadOnlyList<LocalFunction> Functions { get; } = LocalFunctions.Find(typeof(WinterOpsServices).Assembly);
 
+    /// <summary>The name of the task hub the app's Durable worker runs on (its History, Instances and Partitions tables start with it).</summary>
+    public static string TaskHubName(IServiceProvider services) => services.GetRequiredService<LocalDurableOptions>().Storage.TaskHubName;
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Settings files live next to the executable, wherever it is started from; the environment is the

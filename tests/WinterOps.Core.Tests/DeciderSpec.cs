@@ -1,3 +1,4 @@
+using System.Text.Json;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Core.Tests;
@@ -10,27 +11,66 @@ namespace WinterOps.Core.Tests;
 /// </summary>
 public static class DeciderSpec
 {
+    /// <summary>A workflow run by the event-sourced engine: its definition names its events and reacts per stream.</summary>
     public static DeciderSpec<TState, TCommand, TEvent> For<TState, TCommand, TEvent>(WorkflowDefinition<TState, TCommand, TEvent> workflow)
         where TState : class
         where TCommand : class
         where TEvent : class =>
-        new(workflow);
+        new(new DeciderRules<TState, TCommand, TEvent>(
+            workflow.Initial, workflow.Decide, workflow.Evolve, e => Stored(workflow.Events, [e]).Single(), workflow.React, null));
+
+    /// <summary>
+    /// Pure rules without an engine definition (run by an orchestration): events are compared as <paramref name="stored"/>
+    /// writes them, and <paramref name="react"/>, if any, needs no stream id.
+    /// </summary>
+    public static DeciderSpec<TState, TCommand, TEvent> For<TState, TCommand, TEvent>(
+        TState initial,
+        Func<TCommand, TState, IEnumerable<TEvent>> decide,
+        Func<TState, TEvent, TState> evolve,
+        Func<TEvent, string> stored,
+        Func<TState, TEvent, IEnumerable<Reaction>>? react = null)
+        where TState : class
+        where TCommand : class
+        where TEvent : class =>
+        new(new DeciderRules<TState, TCommand, TEvent>(initial, decide, evolve, stored, null, react));
 
     /// <summary>The stored form of events: one "TypeName {json}" line each.</summary>
     public static List<string> Stored<TEvent>(TypeNames<TEvent> names, IEnumerable<TEvent> events)
         where TEvent : class =>
         events.Select(e => $"{names.NameOf(e)} {names.Serialize(e)}").ToList();
+
+    /// <summary>For events that have no stored names: their class name and JSON, as the application serializes them.</summary>
+    public static string AsJson<TEvent>(TEvent e)
+        where TEvent : class =>
+        $"{e.GetType().Name} {JsonSerializer.Serialize(e, e.GetType(), WorkflowJson.Options)}";
 }
 
-public sealed class DeciderSpec<TState, TCommand, TEvent>(WorkflowDefinition<TState, TCommand, TEvent> workflow)
+/// <summary>The pure functions a spec runs.</summary>
+public sealed record DeciderRules<TState, TCommand, TEvent>(
+    TState Initial,
+    Func<TCommand, TState, IEnumerable<TEvent>> Decide,
+    Func<TState, TEvent, TState> Evolve,
+    Func<TEvent, string> Stored,
+    Func<string, TState, TEvent, IEnumerable<Reaction>>? StreamReact,
+    Func<TState, TEvent, IEnumerable<Reaction>>? React)
     where TState : class
     where TCommand : class
     where TEvent : class
 {
-    public DeciderGiven<TState, TCommand, TEvent> Given(params TEvent[] history) => new(workflow, workflow.Fold(history));
+    public TState Fold(IEnumerable<TEvent> events) => events.Aggregate(Initial, Evolve);
+
+    public List<string> StoredAll(IEnumerable<TEvent> events) => events.Select(Stored).ToList();
 }
 
-public sealed class DeciderGiven<TState, TCommand, TEvent>(WorkflowDefinition<TState, TCommand, TEvent> workflow, TState state)
+public sealed class DeciderSpec<TState, TCommand, TEvent>(DeciderRules<TState, TCommand, TEvent> rules)
+    where TState : class
+    where TCommand : class
+    where TEvent : class
+{
+    public DeciderGiven<TState, TCommand, TEvent> Given(params TEvent[] history) => new(rules, rules.Fold(history));
+}
+
+public sealed class DeciderGiven<TState, TCommand, TEvent>(DeciderRules<TState, TCommand, TEvent> rules, TState state)
     where TState : class
     where TCommand : class
     where TEvent : class
@@ -42,11 +82,11 @@ public sealed class DeciderGiven<TState, TCommand, TEvent>(WorkflowDefinition<TS
     {
         try
         {
-            return new(workflow, state, workflow.Decide(command, state).ToList(), null);
+            return new(rules, state, rules.Decide(command, state).ToList(), null);
         }
         catch (CommandRejectedException rejected)
         {
-            return new(workflow, state, [], rejected);
+            return new(rules, state, [], rejected);
         }
     }
 }
@@ -56,21 +96,21 @@ public sealed class DeciderWhen<TState, TCommand, TEvent>
     where TCommand : class
     where TEvent : class
 {
-    private readonly WorkflowDefinition<TState, TCommand, TEvent> _workflow;
+    private readonly DeciderRules<TState, TCommand, TEvent> _rules;
     private readonly TState _given;
     private readonly IReadOnlyList<TEvent> _events;
     private readonly CommandRejectedException? _rejection;
 
-    internal DeciderWhen(WorkflowDefinition<TState, TCommand, TEvent> workflow, TState given, IReadOnlyList<TEvent> events, CommandRejectedException? rejection)
+    internal DeciderWhen(DeciderRules<TState, TCommand, TEvent> rules, TState given, IReadOnlyList<TEvent> events, CommandRejectedException? rejection)
     {
-        _workflow = workflow;
+        _rules = rules;
         _given = given;
         _events = events;
         _rejection = rejection;
     }
 
     /// <summary>The state after the new events are folded in.</summary>
-    public TState State => _events.Aggregate(_given, _workflow.Evolve);
+    public TState State => _events.Aggregate(_given, _rules.Evolve);
 
     /// <summary>The new events.</summary>
     public IReadOnlyList<TEvent> Events => _events;
@@ -83,7 +123,7 @@ public sealed class DeciderWhen<TState, TCommand, TEvent>
             throw new ShouldAssertException($"Expected {expected.Length} event(s), but the command was rejected: {_rejection.Message}");
         }
 
-        DeciderSpec.Stored(_workflow.Events, _events).ShouldBe(DeciderSpec.Stored(_workflow.Events, expected));
+        _rules.StoredAll(_events).ShouldBe(_rules.StoredAll(expected));
         return this;
     }
 
@@ -93,7 +133,7 @@ public sealed class DeciderWhen<TState, TCommand, TEvent>
         if (_rejection is null)
         {
             throw new ShouldAssertException(
-                $"Expected a rejection, but the command was accepted with {_events.Count} event(s): {string.Join(", ", DeciderSpec.Stored(_workflow.Events, _events))}");
+                $"Expected a rejection, but the command was accepted with {_events.Count} event(s): {string.Join(", ", _rules.StoredAll(_events))}");
         }
 
         return _rejection;
@@ -102,12 +142,27 @@ public sealed class DeciderWhen<TState, TCommand, TEvent>
     /// <summary>What the new events cause, each seen with the state just after it (as the command handler sees it).</summary>
     public IReadOnlyList<Reaction> Reactions(string streamId)
     {
+        var react = _rules.StreamReact
+            ?? throw new InvalidOperationException("These rules react without a stream id: call Reactions().");
+        return ReactionsWith((state, @event) => react(streamId, state, @event));
+    }
+
+    /// <summary>What the new events cause, each seen with the state just after it, for rules that react without a stream id.</summary>
+    public IReadOnlyList<Reaction> Reactions()
+    {
+        var react = _rules.React
+            ?? throw new InvalidOperationException(_rules.StreamReact is null ? "These rules have no reactions." : "These rules react per stream: call Reactions(streamId).");
+        return ReactionsWith(react);
+    }
+
+    private List<Reaction> ReactionsWith(Func<TState, TEvent, IEnumerable<Reaction>> react)
+    {
         var state = _given;
         var reactions = new List<Reaction>();
         foreach (var @event in _events)
         {
-            state = _workflow.Evolve(state, @event);
-            reactions.AddRange(_workflow.React(streamId, state, @event));
+            state = _rules.Evolve(state, @event);
+            reactions.AddRange(react(state, @event));
         }
 
         return reactions;

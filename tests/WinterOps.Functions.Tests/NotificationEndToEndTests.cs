@@ -201,6 +201,7 @@ public sealed class NotificationEndToEndTests
         var opel4 = await partner.PutAsJsonAsync($"/api/returns/{OpelRound.Iso(today)}/{Partner}", OpelRound.Return(declaredLevel: 4));
         opel4.StatusCode.ShouldBe(HttpStatusCode.OK, await opel4.Content.ReadAsStringAsync());
 
+        await brokerage.SettledAsync(Brokerage.Id(placement)); // the orchestration has handed its notices on
         var queues = app.Get<StorageAccount>();
         await Brokerage.EventuallyAsync(
             async () =>

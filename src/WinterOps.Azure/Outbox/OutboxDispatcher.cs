@@ -48,22 +48,29 @@ public sealed partial class OutboxDispatcher(
         return pending.Count;
     }
 
+    /// <summary>
+    /// Delivers one notification to the in-process channels (inbox, offer board) and queues it for each external
+    /// channel it is routed to. At least once: <paramref name="id"/> is deterministic, and receivers de-duplicate by it.
+    /// </summary>
+    public async Task NotifyAsync(string id, string source, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        foreach (var channel in channels)
+        {
+            await channel.DeliverAsync(id, notification, createdAt, cancellationToken);
+        }
+
+        if (deliveries is not null)
+        {
+            await deliveries.EnqueueAsync(id, source, notification, createdAt, cancellationToken);
+        }
+    }
+
     private async Task DeliverAsync(string streamId, OutboxEntry entry, CancellationToken cancellationToken)
     {
         switch (entry.Kind)
         {
             case OutboxKinds.Notification:
-                var notification = JsonSerializer.Deserialize<Notification>(entry.Payload, WorkflowJson.Options)!;
-                foreach (var channel in channels)
-                {
-                    await channel.DeliverAsync(entry.Id, notification, entry.CreatedAt, cancellationToken);
-                }
-
-                if (deliveries is not null)
-                {
-                    await deliveries.EnqueueAsync(entry.Id, streamId, notification, entry.CreatedAt, cancellationToken);
-                }
-
+                await NotifyAsync(entry.Id, streamId, JsonSerializer.Deserialize<Notification>(entry.Payload, WorkflowJson.Options)!, entry.CreatedAt, cancellationToken);
                 break;
             case OutboxKinds.Command:
                 await queues.SendAsync(JsonSerializer.Deserialize<QueuedCommand>(entry.Payload, WorkflowJson.Options)!, cancellationToken);

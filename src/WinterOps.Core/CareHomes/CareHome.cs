@@ -50,8 +50,8 @@ public sealed record CareHomeDetails(
 /// <summary>One bed type's figures in the NHS Capacity Tracker shape.</summary>
 public sealed record BedCount(int MaxCapacity, int Occupied, int VacantReserved, int VacantAccepting);
 
-/// <summary>A bed WinterOps reserved for a placement; confirmed once the placement is booked.</summary>
-public sealed record Reservation(string PlacementId, BedType BedType, bool Confirmed);
+/// <summary>A bed WinterOps holds for a placement: from its home's acceptance until admission, cancellation or release.</summary>
+public sealed record Reservation(string PlacementId, BedType BedType);
 
 /// <summary>An admission since the last vacancy report: the home's next report will count it as occupied.</summary>
 public sealed record Admission(string PlacementId, BedType BedType, DateTimeOffset At);
@@ -68,9 +68,6 @@ public abstract record CareHomeCommand
 
     /// <summary>Hold a bed of <paramref name="BedType"/> for a placement whose offer the home is accepting.</summary>
     public sealed record Reserve(string PlacementId, BedType BedType, DateTimeOffset At) : CareHomeCommand;
-
-    /// <summary>The placement is booked with this home: keep the bed.</summary>
-    public sealed record Confirm(string PlacementId) : CareHomeCommand;
 
     /// <summary>Give the bed back (the placement went elsewhere or was cancelled).</summary>
     public sealed record Release(string PlacementId, string Reason) : CareHomeCommand;
@@ -96,9 +93,6 @@ public abstract record CareHomeEvent
 
     /// <summary>A bed was held for a placement while its acceptance is booked.</summary>
     public sealed record BedReserved(string PlacementId, BedType BedType, DateTimeOffset At) : CareHomeEvent;
-
-    /// <summary>The placement was booked with this home; the held bed is its bed.</summary>
-    public sealed record ReservationConfirmed(string PlacementId) : CareHomeEvent;
 
     /// <summary>A held bed was given back (placement went elsewhere, was cancelled, or the booking never completed).</summary>
     public sealed record ReservationReleased(string PlacementId, BedType BedType, string Reason) : CareHomeEvent;
@@ -146,42 +140,12 @@ public abstract record CareHomeState
 }
 
 /// <summary>
-/// The care-home registry and its vacancies: one stream per home (keyed by CQC location id), so
-/// reservations are consistent under optimistic concurrency and every change is kept.
+/// The rules of the care-home registry and its vacancies, as pure functions: a command decides events, events
+/// evolve the state. The state is stored as one row per home (<c>CareHomeStore</c>), written under its ETag, so a
+/// reservation is consistent under concurrency: the last bed goes to one placement.
 /// </summary>
-public static class CareHomeWorkflow
+public static class CareHomeRules
 {
-    public const string Name = "carehome";
-
-    /// <summary>How long a reservation may wait for its booking before it is given back.</summary>
-    public static readonly TimeSpan UnconfirmedReservationTimeout = TimeSpan.FromMinutes(15);
-
-    public static readonly WorkflowDefinition<CareHomeState, CareHomeCommand, CareHomeEvent> Definition = new(
-        Name,
-        new CareHomeState.None(),
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<CareHomeCommand>(
-            ("SetCareHomeDetails", typeof(CareHomeCommand.SetDetails)),
-            ("ReportVacancies", typeof(CareHomeCommand.ReportVacancies)),
-            ("ReserveBed", typeof(CareHomeCommand.Reserve)),
-            ("ConfirmReservation", typeof(CareHomeCommand.Confirm)),
-            ("ReleaseReservation", typeof(CareHomeCommand.Release)),
-            ("AdmitPatient", typeof(CareHomeCommand.Admit))),
-        new TypeNames<CareHomeEvent>(
-            ("CareHomeRegistered", typeof(CareHomeEvent.Registered)),
-            ("CareHomeDetailsChanged", typeof(CareHomeEvent.DetailsChanged)),
-            ("VacanciesReported", typeof(CareHomeEvent.VacanciesReported)),
-            ("BedReserved", typeof(CareHomeEvent.BedReserved)),
-            ("ReservationConfirmed", typeof(CareHomeEvent.ReservationConfirmed)),
-            ("ReservationReleased", typeof(CareHomeEvent.ReservationReleased)),
-            ("PatientAdmitted", typeof(CareHomeEvent.PatientAdmitted))),
-        new TypeNames<CareHomeState>(
-            ("None", typeof(CareHomeState.None)),
-            // "Registered" snapshots (before admissions were kept apart from reports) are rebuilt from events.
-            ("RegisteredV2", typeof(CareHomeState.Registered))));
-
     public static IEnumerable<CareHomeEvent> Decide(CareHomeCommand command, CareHomeState state) =>
         (command, state) switch
         {
@@ -197,10 +161,6 @@ public static class CareHomeWorkflow
             (CareHomeCommand.Reserve c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is not null => [],
             (CareHomeCommand.Reserve c, CareHomeState.Registered s) when s.Free(c.BedType) > 0 => [new CareHomeEvent.BedReserved(c.PlacementId, c.BedType, c.At)],
             (CareHomeCommand.Reserve c, CareHomeState.Registered) => throw new CommandRejectedException($"The home has no free {c.BedType} bed."),
-
-            (CareHomeCommand.Confirm c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { Confirmed: false } =>
-                [new CareHomeEvent.ReservationConfirmed(c.PlacementId)],
-            (CareHomeCommand.Confirm, CareHomeState.Registered) => [],
 
             (CareHomeCommand.Release c, CareHomeState.Registered s) when s.ReservationFor(c.PlacementId) is { } r =>
                 [new CareHomeEvent.ReservationReleased(c.PlacementId, r.BedType, c.Reason)],
@@ -223,11 +183,7 @@ public static class CareHomeWorkflow
             {
                 VacanciesAsOf = e.AsOf, Reported = e.Beds, AdmittedSinceReport = s.AdmittedSinceReport.Where(a => a.At > e.AsOf).ToList(),
             },
-            (CareHomeState.Registered s, CareHomeEvent.BedReserved e) => s with { Reservations = [.. s.Reservations, new Reservation(e.PlacementId, e.BedType, false)] },
-            (CareHomeState.Registered s, CareHomeEvent.ReservationConfirmed e) => s with
-            {
-                Reservations = s.Reservations.Select(r => r.PlacementId == e.PlacementId ? r with { Confirmed = true } : r).ToList(),
-            },
+            (CareHomeState.Registered s, CareHomeEvent.BedReserved e) => s with { Reservations = [.. s.Reservations, new Reservation(e.PlacementId, e.BedType)] },
             (CareHomeState.Registered s, CareHomeEvent.ReservationReleased e) => s with { Reservations = s.Reservations.Where(r => r.PlacementId != e.PlacementId).ToList() },
             (CareHomeState.Registered s, CareHomeEvent.PatientAdmitted e) => s with
             {
@@ -239,24 +195,6 @@ public static class CareHomeWorkflow
                     : [.. s.AdmittedSinceReport, new Admission(e.PlacementId, e.BedType, e.At)],
             },
             _ => state,
-        };
-
-    /// <summary>
-    /// A reservation is checked with its placement after a while: the placement, the source of truth,
-    /// confirms it when booked with this home and releases it otherwise (the booking step may have
-    /// failed or crashed after the bed was reserved).
-    /// </summary>
-    public static IEnumerable<Reaction> React(string streamId, CareHomeState state, CareHomeEvent @event) =>
-        (state, @event) switch
-        {
-            (CareHomeState.Registered s, CareHomeEvent.BedReserved e) =>
-            [
-                new Reaction.Send(
-                    Placements.PlacementWorkflow.Name, e.PlacementId,
-                    new Placements.PlacementCommand.VerifyReservation(s.CqcLocationId, e.At + UnconfirmedReservationTimeout),
-                    e.At + UnconfirmedReservationTimeout),
-            ],
-            _ => [],
         };
 
     private static bool SameBeds(IReadOnlyDictionary<BedType, BedCount> a, IReadOnlyDictionary<BedType, BedCount> b) =>

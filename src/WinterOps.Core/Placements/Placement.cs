@@ -98,35 +98,20 @@ public abstract record PlacementCommand
     public sealed record Request(string PlacementId, PlacementRequest Details, IReadOnlyList<Candidate> Candidates, OfferPolicy Policy, DateTimeOffset At)
         : PlacementCommand;
 
-    /// <summary>The home accepts its offer (its bed is already reserved on the home's stream).</summary>
+    /// <summary>The home accepts its offer (its bed is already reserved in the home's row).</summary>
     public sealed record Accept(string CqcLocationId, DateOnly AdmissionDate, string ContactName, DateTimeOffset At) : PlacementCommand;
 
     public sealed record Decline(string CqcLocationId, DeclineReason Reason, string? Comment, DateTimeOffset At) : PlacementCommand;
 
     /// <summary>A timer: the response deadline of one offer.</summary>
-    public sealed record ExpireOffer(string CqcLocationId, int Round, DateTimeOffset At) : PlacementCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
+    public sealed record ExpireOffer(string CqcLocationId, int Round, DateTimeOffset At) : PlacementCommand;
 
     public sealed record Cancel(string Reason, DateTimeOffset At) : PlacementCommand;
 
     public sealed record RecordAdmission(DateOnly AdmittedOn, DateTimeOffset At) : PlacementCommand;
 
-    /// <summary>
-    /// A timer from a home that reserved a bed for this placement: keep the bed if the placement is
-    /// booked (or admitted) there, otherwise give it back.
-    /// </summary>
-    public sealed record VerifyReservation(string CqcLocationId, DateTimeOffset At) : PlacementCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
-
     /// <summary>A timer at the end of the required-by date: an unplaced placement is escalated.</summary>
-    public sealed record CheckRequiredBy(DateTimeOffset At) : PlacementCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
+    public sealed record CheckRequiredBy(DateTimeOffset At) : PlacementCommand;
 }
 
 public abstract record PlacementEvent
@@ -162,12 +147,6 @@ public abstract record PlacementEvent
     /// <summary>Cancelled before admission; a reserved bed is released.</summary>
     public sealed record Cancelled(string Reason, string? ReleasedCqcLocationId, DateTimeOffset At) : PlacementEvent;
 
-    /// <summary>A home's reservation for this placement was checked: kept when booked there, released otherwise.</summary>
-    public sealed record ReservationChecked(string CqcLocationId, bool Kept, DateTimeOffset At) : PlacementEvent;
-
-    /// <summary>A home's reservation was checked while its offer was still open: it is checked again at <paramref name="Until"/>.</summary>
-    public sealed record ReservationCheckDeferred(string CqcLocationId, DateTimeOffset Until, DateTimeOffset At) : PlacementEvent;
-
     /// <summary>The home recorded the admission; the reserved bed is now occupied.</summary>
     public sealed record Admitted(DateOnly AdmittedOn, DateTimeOffset At) : PlacementEvent;
 }
@@ -193,43 +172,25 @@ public sealed record PlacementState(
 }
 
 /// <summary>
-/// A care-home placement for a patient leaving hospital: ranked homes get time-limited offers in
-/// rounds; the first valid acceptance (with a reserved bed) books it; all declined or expired moves
-/// to the next round; nothing stalls silently (unplaced is an outcome, and escalates past required-by).
+/// The rules of a care-home placement, as pure functions: ranked homes get time-limited offers in rounds; the
+/// first valid acceptance (with a reserved bed) books it; all declined or expired moves to the next round; nothing
+/// stalls silently (unplaced is an outcome, and escalates past required-by). The <c>Placement</c> orchestration
+/// runs the process and its activities store what these functions decide.
 /// </summary>
 public static class PlacementWorkflow
 {
-    public const string Name = "placement";
-
-    public static readonly WorkflowDefinition<PlacementState, PlacementCommand, PlacementEvent> Definition = new(
-        Name,
-        PlacementState.Initial,
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<PlacementCommand>(
-            ("RequestPlacement", typeof(PlacementCommand.Request)),
-            ("AcceptOffer", typeof(PlacementCommand.Accept)),
-            ("DeclineOffer", typeof(PlacementCommand.Decline)),
-            ("ExpireOffer", typeof(PlacementCommand.ExpireOffer)),
-            ("CancelPlacement", typeof(PlacementCommand.Cancel)),
-            ("RecordAdmission", typeof(PlacementCommand.RecordAdmission)),
-            ("CheckRequiredBy", typeof(PlacementCommand.CheckRequiredBy)),
-            ("VerifyReservation", typeof(PlacementCommand.VerifyReservation))),
-        new TypeNames<PlacementEvent>(
-            ("PlacementRequested", typeof(PlacementEvent.Requested)),
-            ("OffersMade", typeof(PlacementEvent.OffersMade)),
-            ("PlacementBooked", typeof(PlacementEvent.Booked)),
-            ("OfferDeclined", typeof(PlacementEvent.OfferDeclined)),
-            ("OfferExpired", typeof(PlacementEvent.OfferExpired)),
-            ("OffersWithdrawn", typeof(PlacementEvent.OffersWithdrawn)),
-            ("PlacementUnplaced", typeof(PlacementEvent.Unplaced)),
-            ("PlacementEscalated", typeof(PlacementEvent.EscalatedPastRequiredBy)),
-            ("PlacementCancelled", typeof(PlacementEvent.Cancelled)),
-            ("PlacementAdmitted", typeof(PlacementEvent.Admitted)),
-            ("ReservationChecked", typeof(PlacementEvent.ReservationChecked)),
-            ("ReservationCheckDeferred", typeof(PlacementEvent.ReservationCheckDeferred))),
-        new TypeNames<PlacementState>(("Placement", typeof(PlacementState))));
+    /// <summary>The stored names of the events: the audit trail's <c>type</c>, a contract that stays readable forever.</summary>
+    public static readonly TypeNames<PlacementEvent> Events = new(
+        ("PlacementRequested", typeof(PlacementEvent.Requested)),
+        ("OffersMade", typeof(PlacementEvent.OffersMade)),
+        ("PlacementBooked", typeof(PlacementEvent.Booked)),
+        ("OfferDeclined", typeof(PlacementEvent.OfferDeclined)),
+        ("OfferExpired", typeof(PlacementEvent.OfferExpired)),
+        ("OffersWithdrawn", typeof(PlacementEvent.OffersWithdrawn)),
+        ("PlacementUnplaced", typeof(PlacementEvent.Unplaced)),
+        ("PlacementEscalated", typeof(PlacementEvent.EscalatedPastRequiredBy)),
+        ("PlacementCancelled", typeof(PlacementEvent.Cancelled)),
+        ("PlacementAdmitted", typeof(PlacementEvent.Admitted)));
 
     public static IEnumerable<PlacementEvent> Decide(PlacementCommand command, PlacementState state) =>
         (command, state.Phase) switch
@@ -262,12 +223,6 @@ public static class PlacementWorkflow
                 [new PlacementEvent.EscalatedPastRequiredBy(state.Details!.RequiredBy, c.At)],
             (PlacementCommand.CheckRequiredBy, _) => [],
 
-            // The home's offer is still open: its acceptance may be on the way; check again after the deadline.
-            (PlacementCommand.VerifyReservation c, PlacementPhase.AwaitingResponses) when state.OpenOffer(c.CqcLocationId) is { } open =>
-                [new PlacementEvent.ReservationCheckDeferred(c.CqcLocationId, (open.ExpiresAt > c.At ? open.ExpiresAt : c.At) + CareHomeWorkflow.UnconfirmedReservationTimeout, c.At)],
-            (PlacementCommand.VerifyReservation c, _) =>
-                [new PlacementEvent.ReservationChecked(c.CqcLocationId, state.Phase is PlacementPhase.Booked or PlacementPhase.Admitted && state.Booking!.CqcLocationId == c.CqcLocationId, c.At)],
-
             _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply when the placement is {Phase(state.Phase)}."),
         };
 
@@ -294,7 +249,11 @@ public static class PlacementWorkflow
         _ => state,
     };
 
-    public static IEnumerable<Reaction> React(string streamId, PlacementState state, PlacementEvent @event)
+    /// <summary>
+    /// What must follow an event besides the orchestration's own steps: notifications, and the rule-5 escalation
+    /// (raised or resolved on the escalation workflow).
+    /// </summary>
+    public static IEnumerable<Reaction> React(PlacementState state, PlacementEvent @event)
     {
         var id = state.PlacementId;
         var details = state.Details!;
@@ -304,18 +263,12 @@ public static class PlacementWorkflow
                 foreach (var offer in e.Offers)
                 {
                     yield return ToHome(state, offer.CqcLocationId, "PlacementOffered", $"New placement offer: {details.BedType} bed, round {offer.Round}", OfferStatus.Open, offer);
-                    yield return new Reaction.Send(Name, id, new PlacementCommand.ExpireOffer(offer.CqcLocationId, offer.Round, offer.ExpiresAt), offer.ExpiresAt);
                 }
 
                 break;
             case PlacementEvent.Booked e:
                 yield return ToHome(state, e.CqcLocationId, "PlacementBooked", "Placement booked with your home", OfferStatus.Accepted, null);
                 yield return ToTeam(state, "PlacementBooked", $"Placement booked with {e.CqcLocationId}, admission {e.AdmissionDate:yyyy-MM-dd}", ("cqcLocationId", e.CqcLocationId), ("admissionDate", Iso(e.AdmissionDate)));
-                yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Confirm(id));
-                foreach (var other in state.Offers.Select(o => o.CqcLocationId).Distinct().Where(h => h != e.CqcLocationId))
-                {
-                    yield return new Reaction.Send(CareHomeWorkflow.Name, other, new CareHomeCommand.Release(id, "The placement was booked with another home."));
-                }
 
                 break;
             case PlacementEvent.OfferDeclined e:
@@ -336,11 +289,6 @@ public static class PlacementWorkflow
                 yield return new Reaction.Notify(Note(
                     "PlacementUnplaced", Recipient.Org(details.ReferringOrg), state, $"No care home could take the {details.BedType} placement: {e.Reason}")
                     with { AlsoTo = [Recipient.Role("Coordinator")], Severity = Severity.Warning });
-                if (!PastRequiredBy(details, e.At))
-                {
-                    var endOfRequiredBy = London.StartOf(details.RequiredBy.AddDays(1));
-                    yield return new Reaction.Send(Name, id, new PlacementCommand.CheckRequiredBy(endOfRequiredBy), endOfRequiredBy);
-                }
 
                 break;
             case PlacementEvent.EscalatedPastRequiredBy e:
@@ -373,22 +321,11 @@ public static class PlacementWorkflow
                 if (e.ReleasedCqcLocationId is { } bookedHome)
                 {
                     yield return ToHome(state, bookedHome, "PlacementCancelled", "The booked placement was cancelled", OfferStatus.Withdrawn, null);
-                    yield return new Reaction.Send(CareHomeWorkflow.Name, bookedHome, new CareHomeCommand.Release(id, "The placement was cancelled."));
                 }
 
                 break;
             case PlacementEvent.Admitted e:
                 yield return ToTeam(state, "PlacementAdmitted", "Patient admitted");
-                yield return new Reaction.Send(CareHomeWorkflow.Name, state.Booking!.CqcLocationId, new CareHomeCommand.Admit(id, e.At));
-                break;
-            case PlacementEvent.ReservationChecked { Kept: true } e:
-                yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Confirm(id));
-                break;
-            case PlacementEvent.ReservationCheckDeferred e:
-                yield return new Reaction.Send(Name, id, new PlacementCommand.VerifyReservation(e.CqcLocationId, e.Until), e.Until);
-                break;
-            case PlacementEvent.ReservationChecked e:
-                yield return new Reaction.Send(CareHomeWorkflow.Name, e.CqcLocationId, new CareHomeCommand.Release(id, "The placement was not booked with this home."));
                 break;
         }
     }
@@ -444,6 +381,9 @@ public static class PlacementWorkflow
         var cancelled = new PlacementEvent.Cancelled(c.Reason, state.Booking?.CqcLocationId, c.At);
         return open.Count == 0 ? [cancelled] : [new PlacementEvent.OffersWithdrawn(open, "The placement was cancelled.", c.At), cancelled];
     }
+
+    /// <summary>When an unplaced placement is next checked against its required-by date: the start of the day after it (London).</summary>
+    public static DateTimeOffset EndOfRequiredBy(PlacementRequest details) => London.StartOf(details.RequiredBy.AddDays(1));
 
     private static bool PastRequiredBy(PlacementRequest details, DateTimeOffset at) => London.Today(at) > details.RequiredBy;
 

@@ -61,43 +61,40 @@ public static partial class CareHomeEndpoints
     public static partial Regex CqcLocationId();
 
     private static async Task<IResult> PutAsync(
-        string cqcLocationId, CareHomeRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string cqcLocationId, CareHomeRequest body, HttpContext http, CareHomeStore homes, TimeProvider time, CancellationToken cancellationToken)
     {
         var details = Validate(cqcLocationId, body);
-        var result = await handler.HandleAsync(
-            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details),
-            http.CommandContext(time.GetUtcNow()), ETags.ExpectedVersion(http.Request), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        var response = ToResponse((CareHomeState.Registered)result.State, result.Version, showContacts: true, time.GetUtcNow(), PlacementSettings.Freshness(http));
-        return result.Version == 1 && result.NewEvents.Count > 0
+        var (result, changed) = await homes.ApplyAsync(
+            cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = ETags.For(result.Version);
+        var response = ToResponse(result.Home, result.Version, showContacts: true, time.GetUtcNow(), PlacementSettings.Freshness(http));
+        return result.Version == 1 && changed
             ? TypedResults.Created($"/api/care-homes/{cqcLocationId}", response)
             : TypedResults.Ok(response);
     }
 
     private static async Task<IResult> ListAsync(
-        string? bedType, string? locality, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string? bedType, string? locality, HttpContext http, CareHomeStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         BedType parsed = default;
         new Validation().Require(bedType is null || Names<BedType>.TryParse(bedType, out parsed), "bedType", Names<BedType>.Expected).ThrowIfAny();
         var caller = http.Caller();
         var homes = new List<CareHomeResponse>();
-        await foreach (var (state, head) in handler.LoadAllAsync(CareHomeWorkflow.Definition, cancellationToken))
+        await foreach (var (home, version) in store.LoadAllAsync(cancellationToken))
         {
-            if (state is CareHomeState.Registered home
-                && (bedType is null || home.Details.BedTypes.Contains(parsed))
+            if ((bedType is null || home.Details.BedTypes.Contains(parsed))
                 && (locality is null || string.Equals(home.Details.Locality, locality, StringComparison.OrdinalIgnoreCase)))
             {
-                homes.Add(ToResponse(home, head.Version, CanSeeContacts(caller, home.CqcLocationId), time.GetUtcNow(), PlacementSettings.Freshness(http)));
+                homes.Add(ToResponse(home, version, CanSeeContacts(caller, home.CqcLocationId), time.GetUtcNow(), PlacementSettings.Freshness(http)));
             }
         }
 
         return TypedResults.Ok(homes);
     }
 
-    private static async Task<IResult> GetAsync(string cqcLocationId, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string cqcLocationId, HttpContext http, CareHomeStore homes, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (home, version) = await LoadAsync(handler, cqcLocationId, cancellationToken);
-        if (home is null)
+        if (await homes.LoadAsync(cqcLocationId, cancellationToken) is not var (home, version))
         {
             return UnknownHome(cqcLocationId);
         }
@@ -107,7 +104,7 @@ public static partial class CareHomeEndpoints
     }
 
     private static async Task<IResult> PutVacanciesAsync(
-        string cqcLocationId, VacanciesRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string cqcLocationId, VacanciesRequest body, HttpContext http, CareHomeStore homes, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(cqcLocationId))
@@ -115,19 +112,17 @@ public static partial class CareHomeEndpoints
             return NotYourHome(cqcLocationId);
         }
 
-        var (home, _) = await LoadAsync(handler, cqcLocationId, cancellationToken);
-        if (home is null)
+        if (await homes.LoadAsync(cqcLocationId, cancellationToken) is not { } stored)
         {
             return UnknownHome(cqcLocationId);
         }
 
         var now = time.GetUtcNow();
-        var beds = ValidateVacancies(body, home, now);
-        var result = await handler.HandleAsync(
-            CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds),
-            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Ok(ToResponse((CareHomeState.Registered)result.State, result.Version, CanSeeContacts(caller, cqcLocationId), now, PlacementSettings.Freshness(http)));
+        var beds = ValidateVacancies(body, stored.Home, now);
+        var (result, _) = await homes.ApplyAsync(
+            cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds), ETags.ExpectedVersion(http.Request), cancellationToken);
+        http.Response.Headers.ETag = ETags.For(result.Version);
+        return TypedResults.Ok(ToResponse(result.Home, result.Version, CanSeeContacts(caller, cqcLocationId), now, PlacementSettings.Freshness(http)));
     }
 
     private static async Task<IResult> OffersAsync(
@@ -141,17 +136,6 @@ public static partial class CareHomeEndpoints
 
         new Validation().Require(status is null || Names<OfferStatus>.TryParse(status, out _), "status", Names<OfferStatus>.Expected).ThrowIfAny();
         return TypedResults.Ok(await board.ReadAsync(cqcLocationId, status, cancellationToken));
-    }
-
-    public static async Task<(CareHomeState.Registered? Home, long Version)> LoadAsync(CommandHandler handler, string cqcLocationId, CancellationToken cancellationToken)
-    {
-        if (!CqcLocationId().IsMatch(cqcLocationId))
-        {
-            return (null, 0);
-        }
-
-        var (state, head) = await handler.LoadAsync(CareHomeWorkflow.Definition, CareHomeWorkflow.Definition.StreamId(cqcLocationId), cancellationToken);
-        return (state as CareHomeState.Registered, head?.Version ?? 0);
     }
 
     private static CareHomeDetails Validate(string cqcLocationId, CareHomeRequest body)

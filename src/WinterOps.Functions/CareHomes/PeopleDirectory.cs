@@ -1,5 +1,4 @@
 using WinterOps.Azure.Notifications;
-using WinterOps.Core.CareHomes;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Functions.CareHomes;
@@ -9,17 +8,16 @@ namespace WinterOps.Functions.CareHomes;
 /// brokers with an Entra user id of each care home it is addressed to, read from the registry when
 /// it is delivered, so a changed broker list takes effect at once.
 /// </summary>
-public sealed class PeopleDirectory(CommandHandler handler) : IPeopleDirectory
+public sealed class PeopleDirectory(CareHomeStore homes) : IPeopleDirectory
 {
     public async Task<IReadOnlyList<string>> PeopleForAsync(Notification notification, CancellationToken cancellationToken)
     {
         var people = new List<string>(notification.People ?? []);
         foreach (var recipient in notification.Recipients.Where(r => r.Kind == RecipientKind.Org && CareHomeEndpoints.CqcLocationId().IsMatch(r.Id)))
         {
-            var (home, _) = await handler.LoadAsync(CareHomeWorkflow.Definition, CareHomeWorkflow.Definition.StreamId(recipient.Id), cancellationToken);
-            if (home is CareHomeState.Registered registered)
+            if (await homes.LoadAsync(recipient.Id, cancellationToken) is { } stored)
             {
-                people.AddRange(registered.Details.BrokerContacts.Select(b => b.EntraUserId).OfType<string>());
+                people.AddRange(stored.Home.Details.BrokerContacts.Select(b => b.EntraUserId).OfType<string>());
             }
         }
 

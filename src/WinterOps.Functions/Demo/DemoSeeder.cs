@@ -1,17 +1,18 @@
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.CareHomes;
 
 namespace WinterOps.Functions.Demo;
 
 /// <summary>
-/// Seeds illustrative demo data (Demo__Seed=true, set by ./run.sh) through the same command handler
-/// the API uses. Idempotent: a partner whose details are unchanged produces no event. It seeds while the
+/// Seeds illustrative demo data (Demo__Seed=true, set by ./run.sh) through the same stores the API
+/// uses. Idempotent: a partner or home whose details are unchanged is not changed. It seeds while the
 /// app starts, before the host serves requests, so the first request of a demo already sees every home's
 /// vacancies (a placement asked for a moment too early was otherwise unplaced).
 /// </summary>
 public sealed partial class DemoSeeder(
-    StorageProvisioner provisioner, CommandHandler handler, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
+    StorageProvisioner provisioner, CommandHandler handler, CareHomeStore homes, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -31,16 +32,11 @@ public sealed partial class DemoSeeder(
 
         foreach (var (cqcLocationId, details, beds) in DemoData.CareHomes)
         {
-            var now = time.GetUtcNow();
-            var context = new CommandContext($"demo-seed-{cqcLocationId}-{now:yyyyMMddHHmmss}", actor, now);
-            var result = await handler.HandleAsync(
-                CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), context, cancellationToken: cancellationToken);
-            changed += result.NewEvents.Count;
-            if (result.State is CareHomeState.Registered { VacanciesAsOf: null })
+            var (home, registered) = await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), null, cancellationToken);
+            changed += registered ? 1 : 0;
+            if (home.Home.VacanciesAsOf is null)
             {
-                await handler.HandleAsync(
-                    CareHomeWorkflow.Definition, cqcLocationId, new CareHomeCommand.ReportVacancies(now, beds),
-                    context with { CommandId = context.CommandId + "-vacancies" }, cancellationToken: cancellationToken);
+                await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.ReportVacancies(time.GetUtcNow(), beds), null, cancellationToken);
                 changed++;
             }
         }

@@ -5,7 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using WinterOps.Azure.Outbox;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using WinterOps.Core;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
@@ -13,7 +14,6 @@ using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Http;
-using WinterOps.Functions.Opel;
 
 namespace WinterOps.Functions.Placements;
 
@@ -49,8 +49,9 @@ public static partial class PlacementEndpoints
 
     /// <summary>Request a care-home placement: matching homes get time-limited offers at once (DischargeTeam).</summary>
     [Function("RequestPlacement")]
-    public static Task RequestPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.DischargeTeam), RequestAsync);
+    public static Task RequestPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.DischargeTeam), RequestAsync, client);
 
     /// <summary>A placement, its offers and booking (the referring team, an offered home's Broker, Coordinators).</summary>
     [Function("GetPlacement")]
@@ -69,28 +70,36 @@ public static partial class PlacementEndpoints
 
     /// <summary>Accept the home's offer: reserves a bed; the first valid acceptance books the placement (Broker of the home).</summary>
     [Function("AcceptOffer")]
-    public static Task AcceptOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/accept")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Broker), AcceptAsync);
+    public static Task AcceptOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/accept")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), AcceptAsync, client);
 
     /// <summary>Decline the home's offer with a reason (Broker of the home).</summary>
     [Function("DeclineOffer")]
-    public static Task DeclineOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/decline")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Broker), DeclineAsync);
+    public static Task DeclineOffer([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/offers/{cqcLocationId}/decline")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), DeclineAsync, client);
 
     /// <summary>Cancel before admission; a reserved bed is released (the referring DischargeTeam, or a Coordinator).</summary>
     [Function("CancelPlacement")]
-    public static Task CancelPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/cancel")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.DischargeTeam, Roles.Coordinator), CancelAsync);
+    public static Task CancelPlacement([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/cancel")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.DischargeTeam, Roles.Coordinator), CancelAsync, client);
+
+    /// <summary>How the orchestration decided a response answered 202 (its Location): 200, 409 or 412, or 202 while pending.</summary>
+    [Function("GetPlacementResponse")]
+    public static Task GetPlacementResponse([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/placements/{placementId}/responses/{responseId}")] HttpRequest request) =>
+        Api.RunAsync(request, Access.AnyCaller, ResponseAsync);
 
     /// <summary>Record the admission: the reserved bed becomes occupied (Broker of the booked home).</summary>
     [Function("RecordAdmission")]
-    public static Task RecordAdmission([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/admitted")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Broker), AdmittedAsync);
+    public static Task RecordAdmission([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/placements/{placementId}/admitted")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Broker), AdmittedAsync, client);
 
 
     private static async Task<IResult> RequestAsync(
-        PlacementRequestBody body, HttpContext http, CommandHandler handler, OfferBoard board, PlacementOptions options,
-        EscalationOptions escalations, TimeProvider time, CancellationToken cancellationToken)
+        PlacementRequestBody body, HttpContext http, PlacementStore store, PlacementOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var request = Validate(body, London.Today(now));
@@ -100,57 +109,59 @@ public static partial class PlacementEndpoints
             return Forbidden($"You do not act for {request.ReferringOrg}; request placements for your own organisation.");
         }
 
-        var openOffers = await board.CountOpenAsync(cancellationToken);
-        var homes = new List<HomeSnapshot>();
-        await foreach (var (state, _) in handler.LoadAllAsync(CareHomeWorkflow.Definition, cancellationToken))
-        {
-            if (state is CareHomeState.Registered home)
-            {
-                homes.Add(new HomeSnapshot(home, openOffers.GetValueOrDefault(home.CqcLocationId)));
-            }
-        }
-
-        // With an Idempotency-Key the id is derived from it: a retry of a request that committed but
-        // never answered finds the same placement instead of creating a second one.
+        // With an Idempotency-Key the id is derived from it (and the caller and route): a retry of a request that was
+        // stored but never answered finds the same placement and its orchestration instead of creating a second one.
         var placementId = "PL" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(http.RequestId())))[..12];
-        // Only the homes that can ever get an offer are kept with the request (events are size-limited).
-        var candidates = Matching.Rank(request, homes, now, options.VacancyFreshness).Take(options.OffersPerRound * options.MaxRounds).ToList();
-        var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.Request(
-                placementId, request, candidates, options.Policy with { EscalationAcknowledgeWithin = escalations.UnplacedPlacementWindow }, now),
-            http.CommandContext(now), expectedVersion: 0, cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Created($"/api/placements/{placementId}", View(result.State, result.Version, caller));
+        await store.CreateAsync(placementId, new PendingRequest(request, caller.ToActor(), now), cancellationToken);
+        var durable = http.DurableClient();
+        if (await durable.GetInstanceAsync(placementId, cancellationToken) is null)
+        {
+            await durable.ScheduleNewOrchestrationInstanceAsync(
+                PlacementOrchestration.Name, new PlacementInput(placementId), new StartOrchestrationOptions(placementId), cancellationToken);
+        }
+
+        // People get answers: wait (bounded) until the homes are ranked and the first offers are out.
+        var placement = await WaitAsync(
+            () => store.LoadAsync(placementId, cancellationToken), p => p is { State.Phase: not PlacementPhase.None }, options.DecisionWait, cancellationToken);
+        var location = $"/api/placements/{placementId}";
+        if (placement is not { State.Phase: not PlacementPhase.None } matched)
+        {
+            return TypedResults.Accepted(location);
+        }
+
+        http.Response.Headers.ETag = ETags.For(matched.Version);
+        return TypedResults.Created(location, View(matched.State, matched.Version, caller));
     }
 
-    private static async Task<IResult> GetAsync(string placementId, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string placementId, HttpContext http, PlacementStore store, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
-        var (state, version, refused) = await LoadVisibleAsync(handler, placementId, caller, cancellationToken);
+        var (placement, refused) = await LoadVisibleAsync(store, placementId, caller, cancellationToken);
         if (refused is not null)
         {
             return refused;
         }
 
-        http.Response.Headers.ETag = ETags.For(version);
-        return TypedResults.Ok(View(state, version, caller));
+        http.Response.Headers.ETag = ETags.For(placement.Version);
+        return TypedResults.Ok(View(placement.State, placement.Version, caller));
     }
 
-    private static async Task<IResult> HistoryAsync(string placementId, HttpContext http, CommandHandler handler, IEventStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> HistoryAsync(string placementId, HttpContext http, PlacementStore store, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
-        var (state, _, refused) = await LoadVisibleAsync(handler, placementId, caller, cancellationToken);
+        var (placement, refused) = await LoadVisibleAsync(store, placementId, caller, cancellationToken);
         if (refused is not null)
         {
             return refused;
         }
 
+        var state = placement.State;
         var full = SeesEverything(caller, state);
         var homes = caller.Orgs;
         var items = new List<HistoryItem>();
-        foreach (var stored in await store.ReadEventsAsync(PlacementWorkflow.Definition.StreamId(placementId), cancellationToken))
+        foreach (var stored in await store.ReadHistoryAsync(placementId, cancellationToken))
         {
-            var @event = PlacementWorkflow.Definition.Events.Deserialize(stored.Type, stored.Data);
+            var @event = PlacementWorkflow.Events.Deserialize(stored.Type, stored.Data);
             var visible = full ? @event : ForBroker(@event, homes, state);
             if (visible is not null)
             {
@@ -168,7 +179,7 @@ public static partial class PlacementEndpoints
     }
 
     private static async Task<IResult> ListAsync(
-        string? status, string? referringOrg, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+        string? status, string? referringOrg, HttpContext http, PlacementStore store, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         PlacementPhase phase = default;
@@ -186,21 +197,16 @@ public static partial class PlacementEndpoints
         }
 
         var views = new List<PlacementView>();
-        await foreach (var (state, head) in handler.LoadAllAsync(PlacementWorkflow.Definition, cancellationToken))
+        await foreach (var placement in store.LoadAllAsync(status is null ? null : phase, referringOrg, cancellationToken))
         {
-            if ((status is null || state.Phase == phase)
-                && (referringOrg is null || string.Equals(state.Details?.ReferringOrg, referringOrg, StringComparison.OrdinalIgnoreCase)))
-            {
-                views.Add(View(state, head.Version, caller));
-            }
+            views.Add(View(placement.State, placement.Version, caller));
         }
 
         return TypedResults.Ok(views.OrderByDescending(v => v.RequestedAt).ToList());
     }
 
-    /// <summary>The home's broker accepts: validated and authorised here, booked by the <see cref="BookingSaga"/>.</summary>
     private static async Task<IResult> AcceptAsync(
-        string placementId, string cqcLocationId, AcceptBody body, HttpContext http, CommandHandler handler, BookingSaga saga,
+        string placementId, string cqcLocationId, AcceptBody body, HttpContext http, PlacementStore store, PlacementOptions options,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
@@ -216,20 +222,19 @@ public static partial class PlacementEndpoints
             return CareHomeEndpoints.NotYourHome(cqcLocationId);
         }
 
-        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
-        if (state is null || state.Offers.All(o => o.CqcLocationId != cqcLocationId))
+        if (await LoadAsync(store, placementId, cancellationToken) is not { } placement || placement.State.Offers.All(o => o.CqcLocationId != cqcLocationId))
         {
             return UnknownPlacement(placementId);
         }
 
-        var accept = new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now);
-        var booked = await saga.AcceptAsync(state, version, ETags.ExpectedVersion(http.Request), accept, step => http.CommandContext(now, step), cancellationToken);
-        http.Response.Headers.ETag = booked.ETag;
-        return TypedResults.Ok(View(booked.State, booked.Version, caller));
+        return await RespondAsync(
+            http, store, options, placement, ResponseKind.Accept, cqcLocationId,
+            new PlacementCommand.Accept(cqcLocationId, admission!.Value, body.ContactName!.Trim(), now), cancellationToken);
     }
 
     private static async Task<IResult> DeclineAsync(
-        string placementId, string cqcLocationId, DeclineBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string placementId, string cqcLocationId, DeclineBody body, HttpContext http, PlacementStore store, PlacementOptions options,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         DeclineReason reason = default;
@@ -243,70 +248,179 @@ public static partial class PlacementEndpoints
             return CareHomeEndpoints.NotYourHome(cqcLocationId);
         }
 
-        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
-        if (state is null || state.Offers.All(o => o.CqcLocationId != cqcLocationId))
+        if (await LoadAsync(store, placementId, cancellationToken) is not { } placement || placement.State.Offers.All(o => o.CqcLocationId != cqcLocationId))
         {
             return UnknownPlacement(placementId);
         }
 
-        var now = time.GetUtcNow();
-        var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.Decline(cqcLocationId, reason, body.Comment?.Trim(), now),
-            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Ok(View(result.State, result.Version, caller));
+        return await RespondAsync(
+            http, store, options, placement, ResponseKind.Decline, cqcLocationId,
+            new PlacementCommand.Decline(cqcLocationId, reason, body.Comment?.Trim(), time.GetUtcNow()), cancellationToken);
     }
 
     private static async Task<IResult> CancelAsync(
-        string placementId, CancelBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string placementId, CancelBody body, HttpContext http, PlacementStore store, PlacementOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         new Validation().Require(!string.IsNullOrWhiteSpace(body.Reason) && body.Reason.Length <= 500, "reason", "Say why (1 to 500 characters).").ThrowIfAny();
-        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
-        if (state is null)
+        if (await LoadAsync(store, placementId, cancellationToken) is not { } placement)
         {
             return UnknownPlacement(placementId);
         }
 
-        if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(state.Details!.ReferringOrg))
+        if (!caller.IsIn(Roles.Coordinator) && !caller.ActsFor(placement.State.Details!.ReferringOrg))
         {
             return Forbidden("Only the referring team or a coordinator can cancel this placement.");
         }
 
-        var now = time.GetUtcNow();
-        var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.Cancel(body.Reason!.Trim(), now), http.CommandContext(now),
-            ETags.ExpectedVersion(http.Request), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Ok(View(result.State, result.Version, caller));
+        return await RespondAsync(
+            http, store, options, placement, ResponseKind.Cancel, null, new PlacementCommand.Cancel(body.Reason!.Trim(), time.GetUtcNow()), cancellationToken);
     }
 
     private static async Task<IResult> AdmittedAsync(
-        string placementId, AdmittedBody body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string placementId, AdmittedBody body, HttpContext http, PlacementStore store, PlacementOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var now = time.GetUtcNow();
         var v = new Validation();
         var admittedOn = ParseDate(v, "admittedOn", body.AdmittedOn);
         v.Require(admittedOn is null || admittedOn <= London.Today(now), "admittedOn", "An admission cannot be recorded for a future date.").ThrowIfAny();
-        var (state, _) = await LoadAsync(handler, placementId, cancellationToken);
-        if (state is null)
+        if (await LoadAsync(store, placementId, cancellationToken) is not { } placement)
         {
             return UnknownPlacement(placementId);
         }
 
-        if (state.Booking is not { } booking || !caller.ActsFor(booking.CqcLocationId))
+        if (placement.State.Booking is not { } booking || !caller.ActsFor(booking.CqcLocationId))
         {
             return Forbidden("Only the broker of the booked home can record the admission.");
         }
 
-        new Validation().Require(admittedOn >= London.Today(state.RequestedAt!.Value), "admittedOn", "The admission cannot be before the placement was requested.").ThrowIfAny();
+        new Validation().Require(admittedOn >= London.Today(placement.State.RequestedAt!.Value), "admittedOn", "The admission cannot be before the placement was requested.").ThrowIfAny();
+        return await RespondAsync(
+            http, store, options, placement, ResponseKind.Admitted, booking.CqcLocationId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), cancellationToken);
+    }
 
-        var result = await handler.HandleAsync(
-            PlacementWorkflow.Definition, placementId, new PlacementCommand.RecordAdmission(admittedOn!.Value, now), http.CommandContext(now),
-            ETags.ExpectedVersion(http.Request), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Ok(View(result.State, result.Version, caller));
+    /// <summary>How the orchestration decided a response: 200, 409 or 412 as the POST would have answered, or 202 while it is pending.</summary>
+    private static async Task<IResult> ResponseAsync(
+        string placementId, string responseId, HttpContext http, PlacementStore store, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        var (placement, refused) = await LoadVisibleAsync(store, placementId, caller, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (await store.LoadActionAsync(placementId, responseId, cancellationToken) is not { } action || action.By.Id != caller.Id && !caller.IsIn(Roles.Coordinator))
+        {
+            return TypedResults.Problem(statusCode: 404, title: "No such response.", detail: $"No response '{responseId}' of yours to placement '{placementId}'.");
+        }
+
+        return await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } outcome
+            ? await AnswerAsync(http, store, placementId, outcome, action.ExpectedVersion, cancellationToken)
+            : Pending(http, placementId, responseId, placement.Version);
+    }
+
+    /// <summary>
+    /// A person's answer: refused at once when the rules refuse it on the placement as stored (events sent to a
+    /// finished instance are lost, so nothing is sent then); otherwise stored, raised to the orchestration by id,
+    /// and answered with the orchestration's decision, waited for a bounded time.
+    /// </summary>
+    private static async Task<IResult> RespondAsync(
+        HttpContext http, PlacementStore store, PlacementOptions options, StoredPlacement placement, ResponseKind kind, string? cqcLocationId,
+        PlacementCommand command, CancellationToken cancellationToken)
+    {
+        var placementId = placement.State.PlacementId;
+        var expected = ETags.ExpectedVersion(http.Request);
+        if (Precheck(placement, command, expected) is { } now)
+        {
+            return now;
+        }
+
+        var responseId = http.RequestId();
+        await store.SaveActionAsync(placementId, responseId, new PlacementAction(command, http.Caller().ToActor(), expected), cancellationToken);
+        await http.DurableClient().RaiseEventAsync(
+            placementId, PlacementOrchestration.ResponseEvent, new PlacementResponse(responseId, kind, cqcLocationId), cancellationToken);
+        var outcome = await WaitAsync(() => store.LoadOutcomeAsync(placementId, responseId, cancellationToken), o => o is not null, options.DecisionWait, cancellationToken);
+        if (outcome is not null)
+        {
+            return await AnswerAsync(http, store, placementId, outcome, expected, cancellationToken);
+        }
+
+        // Not decided in time. If the placement has finished meanwhile the event was lost: decide on the stored placement.
+        return await store.LoadAsync(placementId, cancellationToken) is { } after && Precheck(after, command, null) is { } decided
+            ? decided
+            : Pending(http, placementId, responseId, placement.Version);
+    }
+
+    /// <summary>The answer without asking the orchestration, when there is nothing for it to do; null when there is.</summary>
+    private static IResult? Precheck(StoredPlacement placement, PlacementCommand command, long? expected)
+    {
+        if (expected is { } version && version != placement.Version)
+        {
+            throw new VersionMismatchException($"placement-{placement.State.PlacementId}", version, placement.Version);
+        }
+
+        try
+        {
+            return PlacementWorkflow.Decide(command, placement.State).Any() ? null : Unchanged(placement);
+        }
+        catch (CommandRejectedException rejected)
+        {
+            throw new CommandRejectedException(rejected.Message) { State = PlacementOrchestration.Camel(placement.State.Phase) };
+        }
+
+        static IResult Unchanged(StoredPlacement p) => new Answer(p);
+    }
+
+    private static async Task<IResult> AnswerAsync(
+        HttpContext http, PlacementStore store, string placementId, StepOutcome outcome, long? expected, CancellationToken cancellationToken)
+    {
+        switch (outcome.Status)
+        {
+            case 409:
+                throw new CommandRejectedException(outcome.Detail ?? "The placement refused this response.") { State = outcome.State };
+            case 412:
+                throw new VersionMismatchException($"placement-{placementId}", expected ?? 0, outcome.Version);
+        }
+
+        var placement = (await store.LoadAsync(placementId, cancellationToken))!;
+        return new Answer(placement);
+    }
+
+    /// <summary>200 with the placement as the caller may see it, and its ETag.</summary>
+    private sealed class Answer(StoredPlacement placement) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.ETag = ETags.For(placement.Version);
+            return TypedResults.Ok(View(placement.State, placement.Version, httpContext.Caller())).ExecuteAsync(httpContext);
+        }
+    }
+
+    private static Accepted Pending(HttpContext http, string placementId, string responseId, long version)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        http.Response.Headers.ETag = ETags.For(version);
+        return TypedResults.Accepted($"/api/placements/{placementId}/responses/{responseId}");
+    }
+
+    /// <summary>Reads until <paramref name="done"/> or <paramref name="limit"/> has passed: quickly at first, as a person is waiting.</summary>
+    private static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + limit;
+        var delay = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow >= until)
+            {
+                return value;
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 200));
+        }
     }
 
     private static PlacementRequest Validate(PlacementRequestBody body, DateOnly today)
@@ -347,25 +461,20 @@ public static partial class PlacementEndpoints
     }
 
     /// <summary>The placement if the caller may see it; otherwise the 404 or 403 to answer.</summary>
-    private static async Task<(PlacementState State, long Version, IResult? Refused)> LoadVisibleAsync(
-        CommandHandler handler, string placementId, Caller caller, CancellationToken cancellationToken)
+    private static async Task<(StoredPlacement Placement, IResult? Refused)> LoadVisibleAsync(
+        PlacementStore store, string placementId, Caller caller, CancellationToken cancellationToken)
     {
-        var (state, version) = await LoadAsync(handler, placementId, cancellationToken);
-        return state is null ? (null!, 0, UnknownPlacement(placementId))
-            : !CanSee(caller, state) ? (null!, 0, Forbidden("This placement is not yours to see."))
-            : (state, version, null);
+        var placement = await LoadAsync(store, placementId, cancellationToken);
+        return placement is null ? (null!, UnknownPlacement(placementId))
+            : !CanSee(caller, placement.State) ? (null!, Forbidden("This placement is not yours to see."))
+            : (placement, null);
     }
 
-    public static async Task<(PlacementState? State, long Version)> LoadAsync(CommandHandler handler, string placementId, CancellationToken cancellationToken)
-    {
-        if (!PlacementId().IsMatch(placementId))
-        {
-            return (null, 0);
-        }
-
-        var (state, head) = await handler.LoadAsync(PlacementWorkflow.Definition, PlacementWorkflow.Definition.StreamId(placementId), cancellationToken);
-        return state.Phase == PlacementPhase.None ? (null, 0) : (state, head!.Version);
-    }
+    /// <summary>The placement, once its homes are ranked; null for an id that is malformed, unknown or still being matched.</summary>
+    private static async Task<StoredPlacement?> LoadAsync(PlacementStore store, string placementId, CancellationToken cancellationToken) =>
+        PlacementId().IsMatch(placementId) && await store.LoadAsync(placementId, cancellationToken) is { State.Phase: not PlacementPhase.None } placement
+            ? placement
+            : null;
 
     private static bool SeesEverything(Caller caller, PlacementState state) =>
         caller.IsIn(Roles.Coordinator) || (caller.IsIn(Roles.DischargeTeam) && caller.ActsFor(state.Details!.ReferringOrg));

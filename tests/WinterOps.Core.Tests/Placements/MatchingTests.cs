@@ -31,7 +31,7 @@ public sealed class MatchingTests
             new CareHomeEvent.VacanciesReported(asOf ?? Now.AddHours(-1), types.ToDictionary(t => t, _ => new BedCount(10, 10 - vacant, 0, vacant))),
         ];
         events.AddRange(Enumerable.Range(0, held).Select(i => new CareHomeEvent.BedReserved($"PL-HELD-{id}-{i}", types[0], Now.AddHours(-1))));
-        return CareHomeWorkflow.Definition.Fold(events).ShouldBeOfType<CareHomeState.Registered>();
+        return events.Aggregate((CareHomeState)new CareHomeState.None(), CareHomeRules.Evolve).ShouldBeOfType<CareHomeState.Registered>();
     }
 
     private static List<string> Rank(PlacementRequest request, params HomeSnapshot[] homes) =>
@@ -96,7 +96,7 @@ public sealed class MatchingTests
     {
         Matching.IsStale(Home("A", asOf: Now - Freshness), Now, Freshness).ShouldBeFalse();
         Matching.IsStale(Home("A", asOf: Now - Freshness - TimeSpan.FromTicks(1)), Now, Freshness).ShouldBeTrue();
-        Matching.IsStale(CareHomeWorkflow.Definition.Fold([new CareHomeEvent.Registered("N", new CareHomeDetails("N", "Hove", [], [], CqcRating.Good, []))])
+        Matching.IsStale(CareHomeRules.Evolve(new CareHomeState.None(), new CareHomeEvent.Registered("N", new CareHomeDetails("N", "Hove", [], [], CqcRating.Good, [])))
             .ShouldBeOfType<CareHomeState.Registered>(), Now, Freshness).ShouldBeTrue();
     }
 

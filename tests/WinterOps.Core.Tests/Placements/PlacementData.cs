@@ -9,6 +9,11 @@ namespace WinterOps.Core.Tests.Placements;
 /// </summary>
 public static class PlacementData
 {
+    /// <summary>The placement rules under Given/When/Then: events compared under their stored names, reactions as the orchestration runs them.</summary>
+    public static readonly DeciderSpec<PlacementState, PlacementCommand, PlacementEvent> Spec =
+        DeciderSpec.For<PlacementState, PlacementCommand, PlacementEvent>(
+            PlacementState.Initial, PlacementWorkflow.Decide, PlacementWorkflow.Evolve, e => DeciderSpec.Stored(PlacementWorkflow.Events, [e]).Single(), PlacementWorkflow.React);
+
     public const string Id = "PL-20261201-0001";
     public const string PatientRef = "PSEUDOREF-QX7Z-0042";
 
@@ -70,23 +75,6 @@ public static class PlacementData
         new PlacementEvent.OfferDeclined(H4.CqcLocationId, DeclineReason.CannotMeetNeeds, null, T0.AddHours(3)),
         new PlacementEvent.Unplaced("All 2 offer rounds were declined or expired.", T0.AddHours(3)),
     ];
-
-    /// <summary>Histories named by where the placement stands; "booked" and "admitted" are with H1.</summary>
-    public static PlacementEvent[] InPhase(string phase) => phase switch
-    {
-        "awaitingResponses" => Offered(),
-        "booked" => Booked(),
-        "admitted" => [.. Booked(), new PlacementEvent.Admitted(AdmissionDate, T0.AddDays(1))],
-        "cancelled" => [.. Booked(), new PlacementEvent.Cancelled("Duplicate request", H1.CqcLocationId, T0.AddHours(2))],
-        "cancelledWhileAwaiting" =>
-        [
-            .. Offered(),
-            new PlacementEvent.OffersWithdrawn([H1.CqcLocationId, H2.CqcLocationId], "The placement was cancelled.", T0.AddHours(1)),
-            new PlacementEvent.Cancelled("Patient died", null, T0.AddHours(1)),
-        ],
-        "unplaced" => Unplaced(),
-        _ => throw new ArgumentOutOfRangeException(nameof(phase), phase, null),
-    };
 
     public static readonly DateOnly AdmissionDate = new(2026, 12, 2);
     public const string Contact = "Broker One";

@@ -1,4 +1,3 @@
-using WinterOps.Core.CareHomes;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
@@ -6,11 +5,13 @@ using static WinterOps.Core.Tests.Placements.PlacementData;
 
 namespace WinterOps.Core.Tests.Placements;
 
-/// <summary>What placement events cause: notifications, deadline timers, and commands to the homes' streams.</summary>
+/// <summary>
+/// What placement events cause besides the orchestration's own steps (its timers, and the homes' beds): notifications,
+/// and the rule-5 escalation raised or resolved on the escalation workflow.
+/// </summary>
 public sealed class PlacementReactionTests
 {
-    private static readonly DeciderSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = DeciderSpec.For(PlacementWorkflow.Definition);
-    private static readonly string Stream = PlacementWorkflow.Definition.StreamId(Id);
+    private static readonly DeciderSpec<PlacementState, PlacementCommand, PlacementEvent> Placement = Spec;
     private static readonly DateTimeOffset T1 = T0.AddHours(1);
 
     private static List<Reaction.Notify> Notes(IEnumerable<Reaction> reactions) => reactions.OfType<Reaction.Notify>().ToList();
@@ -18,15 +19,12 @@ public sealed class PlacementReactionTests
     private static List<Reaction.Send> Sends(IEnumerable<Reaction> reactions) => reactions.OfType<Reaction.Send>().ToList();
 
     [Fact]
-    public void OffersMade_NotifiesEachOfferedHomeAndSchedulesItsDeadline()
+    public void OffersMade_NotifiesEachOfferedHomeOfItsDeadline()
     {
-        var reactions = Placement.Given().When(Request()).Then(Requested(), Round(1, T0, H1, H2)).Reactions(Stream);
+        var reactions = Placement.Given().When(Request()).Then(Requested(), Round(1, T0, H1, H2)).Reactions();
 
         var expiresAt = T0 + Policy.ResponseWindow;
-        Sends(reactions).ShouldBe([
-            new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.ExpireOffer(H1.CqcLocationId, 1, expiresAt), expiresAt),
-            new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.ExpireOffer(H2.CqcLocationId, 1, expiresAt), expiresAt),
-        ]);
+        Sends(reactions).ShouldBeEmpty(); // the orchestration runs the offers' deadlines
         var notes = Notes(reactions);
         notes.Select(n => n.Notification.To).ShouldBe([Recipient.Org(H1.CqcLocationId), Recipient.Org(H2.CqcLocationId)]);
         notes.ShouldAllBe(n => n.Notification.Type == "PlacementOffered" && n.Notification.Subject == Id);
@@ -37,27 +35,28 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void OffersMade_InALaterRound_SchedulesDeadlinesForThatRound()
+    public void OffersMade_InALaterRound_NotifiesTheNewHomesOfThatRoundsDeadline()
     {
         var at = T0 + Policy.ResponseWindow;
         var reactions = Placement.Given([.. Offered(), new PlacementEvent.OfferDeclined(H1.CqcLocationId, DeclineReason.NoBedAvailable, null, T1)])
             .When(new PlacementCommand.ExpireOffer(H2.CqcLocationId, 1, at))
             .Then(new PlacementEvent.OfferExpired(H2.CqcLocationId, 1, at), Round(2, at, H3, H4))
-            .Reactions(Stream);
+            .Reactions();
 
-        Sends(reactions).ShouldBe([
-            new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.ExpireOffer(H3.CqcLocationId, 2, at + Policy.ResponseWindow), at + Policy.ResponseWindow),
-            new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.ExpireOffer(H4.CqcLocationId, 2, at + Policy.ResponseWindow), at + Policy.ResponseWindow),
-        ]);
-        Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To.Id)).ShouldBe([
+        Sends(reactions).ShouldBeEmpty();
+        var notes = Notes(reactions);
+        notes.Select(n => (n.Notification.Type, n.Notification.To.Id)).ShouldBe([
             ("PlacementOfferExpired", H2.CqcLocationId),
             ("PlacementOffered", H3.CqcLocationId),
             ("PlacementOffered", H4.CqcLocationId),
         ]);
+        notes.Skip(1).ShouldAllBe(n => n.Notification.Data["round"] == "2");
+        notes.Skip(1).Select(n => DateTimeOffset.Parse(n.Notification.Data["expiresAt"], System.Globalization.CultureInfo.InvariantCulture))
+            .ShouldBe([at + Policy.ResponseWindow, at + Policy.ResponseWindow]);
     }
 
     [Fact]
-    public void Booked_ConfirmsTheWinnerReleasesEveryOtherOfferedHomeAndTellsTheReferringTeam()
+    public void Booked_TellsTheWinnerTheReferringTeamAndTheWithdrawnHome()
     {
         var t2 = T0.AddHours(2);
         var reactions = Placement.Given([
@@ -67,14 +66,9 @@ public sealed class PlacementReactionTests
                 Round(2, T1, H3, H4),
             ])
             .When(new PlacementCommand.Accept(H3.CqcLocationId, AdmissionDate, Contact, t2))
-            .Reactions(Stream);
+            .Reactions();
 
-        Sends(reactions).ShouldBe([
-            new Reaction.Send(CareHomeWorkflow.Name, H3.CqcLocationId, new CareHomeCommand.Confirm(Id)),
-            new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Release(Id, "The placement was booked with another home.")),
-            new Reaction.Send(CareHomeWorkflow.Name, H2.CqcLocationId, new CareHomeCommand.Release(Id, "The placement was booked with another home.")),
-            new Reaction.Send(CareHomeWorkflow.Name, H4.CqcLocationId, new CareHomeCommand.Release(Id, "The placement was booked with another home.")),
-        ]);
+        Sends(reactions).ShouldBeEmpty(); // the orchestration keeps the winner's bed and releases the others
         var notes = Notes(reactions);
         notes.Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([
             ("PlacementBooked", Recipient.Org(H3.CqcLocationId)),
@@ -86,13 +80,13 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void Cancelled_WhenBooked_ReleasesTheBookedHome()
+    public void Cancelled_WhenBooked_TellsTheTeamAndTheBookedHome()
     {
         var reactions = Placement.Given(Booked())
             .When(new PlacementCommand.Cancel("Family arranged a private placement", T0.AddHours(2)))
-            .Reactions(Stream);
+            .Reactions();
 
-        Sends(reactions).ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Release(Id, "The placement was cancelled."))]);
+        Sends(reactions).ShouldBeEmpty(); // the orchestration releases the bed
         Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([
             ("PlacementCancelled", Recipient.Org(Referrer)),
             ("PlacementCancelled", Recipient.Org(H1.CqcLocationId)),
@@ -100,11 +94,11 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void Cancelled_WhileAwaitingResponses_ReleasesNothingAndTellsTheOpenHomes()
+    public void Cancelled_WhileAwaitingResponses_TellsTheOpenHomesAndTheTeam()
     {
         var reactions = Placement.Given(Offered())
             .When(new PlacementCommand.Cancel("Patient died", T1))
-            .Reactions(Stream);
+            .Reactions();
 
         Sends(reactions).ShouldBeEmpty();
         Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([
@@ -115,94 +109,24 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void Admitted_AdmitsThePatientAtTheBookedHome()
+    public void Admitted_TellsTheReferringTeam()
     {
         var reactions = Placement.Given(Booked())
             .When(new PlacementCommand.RecordAdmission(AdmissionDate, T0.AddDays(1)))
-            .Reactions(Stream);
+            .Reactions();
 
-        Sends(reactions).ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Admit(Id, T0.AddDays(1)))]);
+        Sends(reactions).ShouldBeEmpty(); // the orchestration admits the patient at the home
         Notes(reactions).Select(n => (n.Notification.Type, n.Notification.To)).ShouldBe([("PlacementAdmitted", Recipient.Org(Referrer))]);
     }
 
-    [Theory]
-    [InlineData("booked")]
-    [InlineData("admitted")]
-    public void ReservationCheckedAndKept_ConfirmsTheBedAtThatHome(string phase)
-    {
-        var reactions = Placement.Given(InPhase(phase))
-            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T1.AddMinutes(15)))
-            .Then(new PlacementEvent.ReservationChecked(H1.CqcLocationId, true, T1.AddMinutes(15)))
-            .Reactions(Stream);
-
-        reactions.ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, H1.CqcLocationId, new CareHomeCommand.Confirm(Id))]);
-    }
-
     [Fact]
-    public void ReservationCheckDeferred_ChecksAgainWhenDue()
-    {
-        var reactions = Placement.Given(Offered())
-            .When(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0.AddMinutes(15)))
-            .Then(new PlacementEvent.ReservationCheckDeferred(H1.CqcLocationId, T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout, T0.AddMinutes(15)))
-            .Reactions(Stream);
-
-        var send = reactions.ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
-        send.Command.ShouldBe(new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout));
-        send.DueAt.ShouldBe(T0 + Policy.ResponseWindow + CareHomeWorkflow.UnconfirmedReservationTimeout);
-    }
-
-    [Theory]
-    [InlineData("booked", 2)]
-    [InlineData("admitted", 2)]
-    [InlineData("cancelled", 1)]
-    [InlineData("cancelledWhileAwaiting", 1)]
-    [InlineData("unplaced", 3)]
-    public void ReservationCheckedAndNotKept_ReleasesTheBedAtThatHome(string phase, int candidate)
-    {
-        var home = Five[candidate - 1].CqcLocationId;
-        var reactions = Placement.Given(InPhase(phase))
-            .When(new PlacementCommand.VerifyReservation(home, T0.AddHours(5)))
-            .Then(new PlacementEvent.ReservationChecked(home, false, T0.AddHours(5)))
-            .Reactions(Stream);
-
-        reactions.ShouldBe([new Reaction.Send(CareHomeWorkflow.Name, home, new CareHomeCommand.Release(Id, "The placement was not booked with this home."))]);
-    }
-
-    [Fact]
-    public void TheVerificationRoundTrip_KeepsABookedBedWhoseConfirmIsStillUndelivered()
-    {
-        // The bug the placement-side check fixed: the booking's own Confirm is still in the outbox when the timer fires.
-        var home = CareHomeWorkflow.Definition;
-        CareHomeEvent[] history =
-        [
-            new CareHomeEvent.Registered(H1.CqcLocationId, new CareHomeDetails("Synthetic", "Brighton", [BedType.Nursing], [], CqcRating.Good, [])),
-            new CareHomeEvent.VacanciesReported(T0, new Dictionary<BedType, BedCount> { [BedType.Nursing] = new(10, 9, 0, 1) }),
-            new CareHomeEvent.BedReserved(Id, BedType.Nursing, T1),
-        ];
-        var held = home.Fold(history);
-
-        var verify = home.React(home.StreamId(H1.CqcLocationId), held, history[^1]).ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
-        verify.Workflow.ShouldBe(PlacementWorkflow.Name);
-        verify.Key.ShouldBe(Id);
-        var reply = Placement.Given(Booked()).When((PlacementCommand)verify.Command).Reactions(Stream)
-            .ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
-        reply.Workflow.ShouldBe(CareHomeWorkflow.Name);
-        reply.Key.ShouldBe(H1.CqcLocationId);
-        var after = home.Fold([.. history, .. home.Decide((CareHomeCommand)reply.Command, held)]).ShouldBeOfType<CareHomeState.Registered>();
-
-        after.ReservationFor(Id).ShouldBe(new Reservation(Id, BedType.Nursing, Confirmed: true));
-        after.Free(BedType.Nursing).ShouldBe(0);
-    }
-
-    [Fact]
-    public void Unplaced_TellsTheTeamAndTheCoordinatorAndChecksAgainWhenRequiredByEnds()
+    public void Unplaced_TellsTheTeamAndTheCoordinator()
     {
         var reactions = Placement.Given([.. Unplaced()[..^2]])
             .When(new PlacementCommand.Decline(H4.CqcLocationId, DeclineReason.CannotMeetNeeds, null, T0.AddHours(3)))
-            .Reactions(Stream);
+            .Reactions();
 
-        var endOfRequiredBy = new DateTimeOffset(2026, 12, 4, 0, 0, 0, TimeSpan.Zero); // GMT in December
-        Sends(reactions).ShouldBe([new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.CheckRequiredBy(endOfRequiredBy), endOfRequiredBy)]);
+        Sends(reactions).ShouldBeEmpty(); // the orchestration checks it again at PlacementWorkflow.EndOfRequiredBy
         Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([
             ("PlacementOfferDeclined", Recipient.Org(H4.CqcLocationId)),
             ("PlacementUnplaced", Recipient.Org(Referrer)),
@@ -211,25 +135,12 @@ public sealed class PlacementReactionTests
     }
 
     [Fact]
-    public void Unplaced_WithARequiredByDateInSummerTime_ChecksAgainAtLondonMidnight()
-    {
-        var summer = Details(requiredBy: new DateOnly(2026, 7, 15));
-        var reactions = Placement.Given()
-            .When(Request(candidates: [], details: summer, at: new DateTimeOffset(2026, 7, 14, 9, 0, 0, TimeSpan.Zero)))
-            .Reactions(Stream);
-
-        var londonMidnight = new DateTimeOffset(2026, 7, 15, 23, 0, 0, TimeSpan.Zero); // 00:00 BST on 16 July
-        London.StartOf(new DateOnly(2026, 7, 16)).ShouldBe(londonMidnight);
-        Sends(reactions).ShouldBe([new Reaction.Send(PlacementWorkflow.Name, Id, new PlacementCommand.CheckRequiredBy(londonMidnight), londonMidnight)]);
-    }
-
-    [Fact]
-    public void Unplaced_AfterRequiredBy_EscalatesAtOnceWithNoLaterCheck()
+    public void Unplaced_AfterRequiredBy_EscalatesAtOnce_WithANoticeWhenRule5IsOff()
     {
         var late = Details(requiredBy: new DateOnly(2026, 11, 30));
         var reactions = Placement.Given()
             .When(Request(candidates: [], details: late))
-            .Reactions(Stream);
+            .Reactions();
 
         Sends(reactions).ShouldBeEmpty();
         var notes = Notes(reactions);
@@ -247,10 +158,10 @@ public sealed class PlacementReactionTests
     [Fact]
     public void EscalatedByTheRequiredByTimer_WithRule5Off_TellsTheTeamAndTheCoordinator()
     {
-        var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
+        var endOfRequiredBy = PlacementWorkflow.EndOfRequiredBy(Details());
         var reactions = Placement.Given(Unplaced())
             .When(new PlacementCommand.CheckRequiredBy(endOfRequiredBy))
-            .Reactions(Stream);
+            .Reactions();
 
         Sends(reactions).ShouldBeEmpty();
         Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe(
@@ -261,10 +172,10 @@ public sealed class PlacementReactionTests
     public void EscalatedByTheRequiredByTimer_WithRule5On_RaisesAnEscalationForTheCoordinationCentre_AndTellsTheTeam()
     {
         var window = TimeSpan.FromMinutes(20);
-        var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
+        var endOfRequiredBy = PlacementWorkflow.EndOfRequiredBy(Details());
         var reactions = Placement.Given([Requested(policy: Policy with { EscalationAcknowledgeWithin = window }), .. Unplaced()[1..]])
             .When(new PlacementCommand.CheckRequiredBy(endOfRequiredBy))
-            .Reactions(Stream);
+            .Reactions();
 
         Notes(reactions).SelectMany(n => n.Notification.Recipients.Select(r => (n.Notification.Type, r))).ShouldBe([("PlacementEscalated", Recipient.Org(Referrer))]);
         var send = Sends(reactions).ShouldHaveSingleItem();
@@ -283,11 +194,11 @@ public sealed class PlacementReactionTests
     [Fact]
     public void CancellingAnEscalatedPlacement_ResolvesItsEscalation()
     {
-        var endOfRequiredBy = London.StartOf(RequiredBy.AddDays(1));
+        var endOfRequiredBy = PlacementWorkflow.EndOfRequiredBy(Details());
         var reactions = Placement.Given(
             [Requested(policy: Policy with { EscalationAcknowledgeWithin = TimeSpan.FromMinutes(30) }), .. Unplaced()[1..], new PlacementEvent.EscalatedPastRequiredBy(RequiredBy, endOfRequiredBy)])
             .When(new PlacementCommand.Cancel("Patient went home with a care package (test).", endOfRequiredBy.AddHours(2)))
-            .Reactions(Stream);
+            .Reactions();
 
         var send = Sends(reactions).ShouldHaveSingleItem();
         send.Key.ShouldBe($"2026-12-03-PlacementUnplacedPastRequiredBy-{Id}");
@@ -313,8 +224,8 @@ public sealed class PlacementReactionTests
         yield return ("cancel booked", Booked(), new PlacementCommand.Cancel(Needs, T1));
         yield return ("cancel unplaced", Unplaced(), new PlacementCommand.Cancel(Nhs, T0.AddHours(4)));
         yield return ("admit", Booked(), new PlacementCommand.RecordAdmission(AdmissionDate, T0.AddDays(1)));
-        yield return ("verify kept", Booked(), new PlacementCommand.VerifyReservation(H1.CqcLocationId, T1.AddMinutes(15)));
-        yield return ("verify released", Offered(), new PlacementCommand.VerifyReservation(H1.CqcLocationId, T0.AddMinutes(15)));
+        yield return ("cancel escalated", [.. Unplaced(), new PlacementEvent.EscalatedPastRequiredBy(RequiredBy, T0.AddDays(3))],
+            new PlacementCommand.Cancel("Patient went home with a care package (test).", T0.AddDays(3).AddHours(1)));
     }
 
     [Fact]
@@ -329,7 +240,7 @@ public sealed class PlacementReactionTests
             var then = Placement.Given(given).When(when);
             then.Events.ShouldNotBeEmpty(scenario);
             seenEvents.UnionWith(then.Events.Select(e => e.GetType()));
-            foreach (var note in Notes(then.Reactions(Stream)).Select(n => n.Notification))
+            foreach (var note in Notes(then.Reactions()).Select(n => n.Notification))
             {
                 notes++;
                 string[] texts = [note.Title, note.Subject, note.Link ?? "", note.To.Id, .. note.Data.Values, .. note.Data.Keys];
@@ -341,7 +252,32 @@ public sealed class PlacementReactionTests
         }
 
         // The check means something only if every event type was reacted to.
-        seenEvents.ShouldBe(PlacementWorkflow.Definition.Events.Types, ignoreOrder: true);
+        seenEvents.ShouldBe(PlacementWorkflow.Events.Types, ignoreOrder: true);
         notes.ShouldBeGreaterThan(20);
+    }
+
+    [Fact]
+    public void Reactions_AreNotificationsAndTheRule5EscalationOnly()
+    {
+        // Offer deadlines, the required-by check, the homes' beds and the booking are the orchestration's steps:
+        // with rule 5 on or off, React sends nothing but the escalation's raise and resolve, and schedules nothing.
+        var rule5 = Policy with { EscalationAcknowledgeWithin = TimeSpan.FromMinutes(30) };
+        var sends = new List<Reaction.Send>();
+        var notes = 0;
+        foreach (var (scenario, given, when) in Scenarios())
+        {
+            foreach (var policy in new[] { Policy, rule5 })
+            {
+                PlacementEvent[] history = [.. given.Select(e => e is PlacementEvent.Requested r ? r with { Policy = policy } : e)];
+                var command = when is PlacementCommand.Request request ? request with { Policy = policy } : when;
+                var reactions = Placement.Given(history).When(command).Reactions();
+                notes += Notes(reactions).Count;
+                sends.AddRange(Sends(reactions));
+            }
+        }
+
+        sends.ShouldAllBe(s => s.Workflow == EscalationWorkflow.Name && s.DueAt == null && s.Key.EndsWith("-PlacementUnplacedPastRequiredBy-" + Id, StringComparison.Ordinal));
+        sends.Select(s => s.Command.GetType()).Distinct().ShouldBe([typeof(EscalationCommand.Raise), typeof(EscalationCommand.Resolve)], ignoreOrder: true);
+        notes.ShouldBeGreaterThan(40);
     }
 }

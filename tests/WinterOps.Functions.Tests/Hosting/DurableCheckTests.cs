@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using WinterOps.Testing;
@@ -84,11 +83,11 @@ public class DurableCheckTests
         var prefix = "k" + Guid.NewGuid().ToString("N")[..12];
         var port = AzuriteServer.FreePort();
         string location;
-        using (var first = StartHost(azurite, prefix, port))
+        using (var first = HostProcess.Start(azurite, prefix, port))
         {
             try
             {
-                var coordinator = await SignInAsync(port);
+                var coordinator = await HostProcess.SignInAsync(port);
                 var started = await coordinator.PostAsJsonAsync("/api/operations/durable-checks", new { timerSeconds = 8, confirmWithinSeconds = 120 });
                 started.StatusCode.ShouldBe(HttpStatusCode.Accepted);
                 location = started.Headers.Location!.ToString();
@@ -101,10 +100,10 @@ public class DurableCheckTests
             }
         }
 
-        using var second = StartHost(azurite, prefix, port);
+        using var second = HostProcess.Start(azurite, prefix, port);
         try
         {
-            var coordinator = await SignInAsync(port); // the development issuer's key is new with each start
+            var coordinator = await HostProcess.SignInAsync(port); // the development issuer's key is new with each start
             await WaitForAsync(coordinator, location, s => s.GetProperty("step").GetString() == "awaiting confirmation", TimeSpan.FromSeconds(90));
             (await coordinator.PostAsync(location + "/confirm", null)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
             var done = await WaitForAsync(coordinator, location, s => s.GetProperty("runtimeStatus").GetString() == "Completed");
@@ -115,49 +114,6 @@ public class DurableCheckTests
         finally
         {
             second.Kill(entireProcessTree: true);
-        }
-    }
-
-    private static Process StartHost(AzuriteServer azurite, string prefix, int port)
-    {
-        var start = new ProcessStartInfo("dotnet", [TestApp.BuildOutput("WinterOps.LocalHost", "WinterOps.LocalHost.dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (key, value) in TestApp.Settings(azurite, prefix))
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development";
-        start.Environment["urls"] = $"http://127.0.0.1:{port}";
-        start.Environment["LocalHost__Durable__LeaseInterval"] = "00:00:06"; // takeover after a kill in seconds, not ~30 s
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task<HttpClient> SignInAsync(int port)
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var response = await client.PostAsJsonAsync("/api/dev/token", new { role = "Coordinator", org = "QZZ", name = "Sam Carter" });
-                var token = (await Http.JsonAsync(response)).GetProperty("accessToken").GetString();
-                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                return client;
-            }
-            catch (HttpRequestException) when (attempt < 600)
-            {
-                await Task.Delay(100); // still starting
-            }
         }
     }
 

@@ -50,8 +50,6 @@ public sealed class LateTimerTests
         object[] timers =
         [
             new RoundCommand.Remind(due), new RoundCommand.Assess(due), new RoundCommand.Reassess(due), new EscalationCommand.AcknowledgementDue(2, due),
-            new WinterOps.Core.Placements.PlacementCommand.ExpireOffer("1-100", 1, due), new WinterOps.Core.Placements.PlacementCommand.VerifyReservation("1-100", due),
-            new WinterOps.Core.Placements.PlacementCommand.CheckRequiredBy(due),
         ];
 
         timers.Select(t => ((ITimerCommand)TimerCommands.RunningAt(t, late)).At).ShouldAllBe(at => at == late);

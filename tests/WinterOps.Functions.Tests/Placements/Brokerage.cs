@@ -1,4 +1,8 @@
+using Azure;
+using Microsoft.DurableTask.Client;
 using WinterOps.Functions.Engine;
+using WinterOps.Functions.Placements;
+using WinterOps.LocalHost;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -227,54 +231,63 @@ public sealed class Brokerage : IAsyncDisposable
 
     public static async Task<JsonElement> InboxAsync(HttpClient caller) => await Http.JsonAsync(await caller.GetAsync("/api/inbox?limit=200"));
 
-    /// <summary>Delivers a stream's outbox now (what the OutboxDispatch function does when its queue fires).</summary>
+    /// <summary>Delivers a stream's outbox now (what the OutboxDispatch function does when its queue fires): the old engine's workflows.</summary>
     public Task<int> DispatchAsync(string streamId) => App.Get<OutboxDispatcher>().DispatchAsync(streamId, CancellationToken.None);
 
-    public Task<int> DispatchPlacementAsync(string placementId) => DispatchAsync("placement-" + placementId);
+    /// <summary>
+    /// Waits until the placement's orchestration has acted on every audited event and told people of it: its custom
+    /// status names the placement's version (or it has completed). Returns that version.
+    /// </summary>
+    public async Task<long> SettledAsync(string placementId)
+    {
+        var client = App.Get<IDurableTaskClientProvider>().GetClient();
+        var settled = await EventuallyAsync(
+            async () =>
+            {
+                var version = (await App.Get<PlacementStore>().LoadAsync(placementId, CancellationToken.None))!.Version;
+                var instance = await client.GetInstanceAsync(placementId, getInputsAndOutputs: true);
+                var shown = instance?.SerializedCustomStatus is { } status && JsonDocument.Parse(status).RootElement is { ValueKind: JsonValueKind.Object } shows
+                    ? shows.GetProperty("version").GetInt64()
+                    : -1;
+                return (Version: version, Settled: shown == version);
+            },
+            s => s.Settled, $"placement {placementId} to settle");
+        return settled.Version;
+    }
 
     /// <summary>
-    /// Runs every command waiting in the workflow-commands queue as the engine's queue function does,
-    /// deleting each once it is done. Returns the commands run.
+    /// Rows in the tables a placement or a care home writes (placements, care homes, the old engine's streams) and
+    /// in the task hub's Instances table: any stored change or started orchestration adds rows.
     /// </summary>
-    public async Task<IReadOnlyList<QueuedMessage>> RunQueuedCommandsAsync()
-    {
-        var queue = App.Get<StorageAccount>().Queue(StorageNames.CommandsQueue);
-        var ran = new List<QueuedMessage>();
-        while (true)
-        {
-            var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
-            if (messages.Length == 0)
-            {
-                return ran;
-            }
-
-            foreach (var message in messages)
-            {
-                await RunCommandAsync(message.MessageText);
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                ran.Add(new QueuedMessage(JsonNode.Parse(message.MessageText)!["commandType"]!.GetValue<string>(), message.MessageText));
-            }
-        }
-    }
-
-    /// <summary>Runs one workflow-commands queue message, as the engine's queue function does.</summary>
-    public async Task RunCommandAsync(string messageText)
-    {
-        var commands = EngineQueues.All.Single(q => q.Name == "WorkflowCommands");
-        (await EngineQueues.HandleAsync(commands, App.Services, messageText, CancellationToken.None)).ShouldBeTrue(messageText);
-    }
-
-    /// <summary>Rows in the event store's table (events, heads, outbox): any stored change adds rows.</summary>
     public async Task<int> StoredRowsAsync()
     {
+        var storage = App.Get<StorageAccount>();
+        var hub = LocalHostApp.TaskHubName(App.Services);
+        TableClient[] tables =
+        [
+            storage.Table(StorageNames.PlacementsTable), storage.Table(StorageNames.CareHomesTable), storage.Table(StorageNames.StreamsTable),
+            new TableServiceClient(AzuriteServerConnection(App)).GetTableClient(hub + "Instances"),
+        ];
         var rows = 0;
-        await foreach (var _ in App.Get<StorageAccount>().Table(StorageNames.StreamsTable).QueryAsync<TableEntity>(select: ["PartitionKey"]))
+        foreach (var table in tables)
         {
-            rows++;
+            try
+            {
+                await foreach (var _ in table.QueryAsync<TableEntity>(select: ["PartitionKey"]))
+                {
+                    rows++;
+                }
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // not created yet: no rows
+            }
         }
 
         return rows;
     }
+
+    private static string AzuriteServerConnection(TestApp app) => app.Get<Microsoft.Extensions.Configuration.IConfiguration>()["AzureWebJobsStorage"]!;
 
     /// <summary>Polls <paramref name="read"/> every 100 ms until <paramref name="done"/> holds, for at most <paramref name="limit"/>.</summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? limit = null)
@@ -325,6 +338,3 @@ public sealed class Brokerage : IAsyncDisposable
         await App.DisposeAsync();
     }
 }
-
-/// <summary>A command message taken from the workflow-commands queue: its type and its text.</summary>
-public sealed record QueuedMessage(string CommandType, string Text);

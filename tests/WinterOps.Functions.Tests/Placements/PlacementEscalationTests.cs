@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Azure.Data.Tables;
+using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using static WinterOps.Functions.Tests.Placements.Brokerage;
 
@@ -24,7 +26,7 @@ public class PlacementEscalationTests
         placement.GetProperty("round").GetInt32().ShouldBe(0);
         placement.GetProperty("offers").GetArrayLength().ShouldBe(0);
         placement.GetProperty("escalated").GetBoolean().ShouldBeFalse();
-        (await b.DispatchPlacementAsync(id)).ShouldBeGreaterThan(0);
+        await b.SettledAsync(id);
 
         var coordinatorInbox = await InboxAsync(b.Coordinator);
         var forCoordinators = coordinatorInbox.EnumerateArray().Single(i => i.GetProperty("type").GetString() == "PlacementUnplaced");
@@ -52,34 +54,44 @@ public class PlacementEscalationTests
     [Fact]
     public async Task UnplacedPastItsRequiredByDate_IsEscalatedToTheCoordinationCentre_ByTheRequiredByTimer()
     {
+        // The placement is requested three seconds before midnight (London) at the end of its required-by date, by
+        // the app's clock, which then stands still: its timer fires and finds the date not yet past, until the clock
+        // moves on past midnight.
         var clock = new TestClock(DateTimeOffset.UtcNow);
         await using var b = await StartAsync(time: clock);
-        var today = b.Today;
-        var placement = await b.RequestAsync(b.RequestBody(requiredBy: today)); // no care homes at all
+        using var executive = await b.App.ClientAsAsync("Executive", "QZZ"); // tokens are issued before the clock moves
+        var requiredBy = b.Today;
+        clock.UtcNow = London.StartOf(requiredBy.AddDays(1)).AddSeconds(-3);
+        var placement = await b.RequestAsync(b.RequestBody(requiredBy: requiredBy)); // no care homes at all
         var id = Id(placement);
         Status(placement).ShouldBe("unplaced");
-        placement.GetProperty("escalated").GetBoolean().ShouldBeFalse();
+        var table = b.App.Get<StorageAccount>().Table(StorageNames.PlacementsTable);
+        await EventuallyAsync(
+            async () =>
+            {
+                await foreach (var _ in table.QueryAsync<TableEntity>($"PartitionKey eq '{id}' and RowKey ge 'step-timer-' and RowKey lt 'step-timer.'"))
+                {
+                    return true;
+                }
 
-        using var executive = await b.App.ClientAsAsync("Executive", "QZZ"); // tokens are issued before the clock moves
+                return false;
+            },
+            fired => fired, "the required-by timer to fire before midnight");
+        await b.SettledAsync(id);
+        (await b.GetPlacementAsync(id)).GetProperty("escalated").GetBoolean().ShouldBeFalse();
 
-        // Just past midnight (London) after the required-by date, the CheckRequiredBy timer falls due.
-        clock.UtcNow = London.StartOf(today.AddDays(1)).AddMinutes(1);
-        await b.DispatchPlacementAsync(id);
-        var ran = await b.RunQueuedCommandsAsync();
-        await b.DispatchPlacementAsync(id);
+        clock.UtcNow = London.StartOf(requiredBy.AddDays(1)).AddMinutes(1);
+        var after = await EventuallyAsync(() => b.GetPlacementAsync(id), p => p.GetProperty("escalated").GetBoolean(), "the required-by escalation");
+        var version = await b.SettledAsync(id);
 
-        ran.Select(m => m.CommandType).ShouldBe(["CheckRequiredBy"]);
-        var after = await b.GetPlacementAsync(id);
-        after.GetProperty("escalated").GetBoolean().ShouldBeTrue();
         Status(after).ShouldBe("unplaced");
         var told = (await InboxAsync(b.Team)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "PlacementEscalated").ToList();
         told.Count.ShouldBe(1);
         told[0].GetProperty("recipient").GetString().ShouldBe($"org:{ReferringOrg}");
-        told[0].GetProperty("data").GetProperty("requiredBy").GetString().ShouldBe(Iso(today));
+        told[0].GetProperty("data").GetProperty("requiredBy").GetString().ShouldBe(Iso(requiredBy));
 
         // Rule 5: the coordination centre gets an escalation, re-alerted until a Coordinator acknowledges it.
-        (await b.RunQueuedCommandsAsync()).Select(m => m.CommandType).ShouldBe(["RaiseEscalation"]);
-        var escalationId = $"{Iso(today)}-PlacementUnplacedPastRequiredBy-{id}";
+        var escalationId = $"{Iso(requiredBy)}-PlacementUnplacedPastRequiredBy-{id}";
         await b.DispatchAsync($"escalation-{escalationId}");
         var alerts = (await InboxAsync(b.Coordinator)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "EscalationAlert").ToList();
         alerts.Count.ShouldBe(1);
@@ -93,28 +105,26 @@ public class PlacementEscalationTests
         acknowledged.StatusCode.ShouldBe(HttpStatusCode.OK, await acknowledged.Content.ReadAsStringAsync());
         (await Http.JsonAsync(acknowledged)).GetProperty("status").GetString().ShouldBe("acknowledged");
 
-        var last = (await b.HistoryAsync(id)).EnumerateArray().Last();
-        last.GetProperty("type").GetString().ShouldBe("PlacementEscalated");
-        last.GetProperty("by").GetString().ShouldBe("timer");
-
-        // The timer delivered again (queues are at least once) escalates nothing twice.
-        await b.RunCommandAsync(ran[0].Text);
-        (await b.HistoryAsync(id)).GetArrayLength().ShouldBe(3);
+        var history = (await b.HistoryAsync(id)).EnumerateArray().ToList();
+        history.Select(e => e.GetProperty("type").GetString()).ShouldBe(["PlacementRequested", "PlacementUnplaced", "PlacementEscalated"]);
+        history[^1].GetProperty("by").GetString().ShouldBe("timer");
+        version.ShouldBe(3);
     }
 
     [Fact]
-    public async Task RequiredByTimer_BeforeTheDateHasPassed_DoesNotEscalate()
+    public async Task AnUnplacedPlacement_WaitsForTheEndOfItsRequiredByDate_AndIsNotEscalatedBefore()
     {
-        var clock = new TestClock(DateTimeOffset.UtcNow);
-        await using var b = await StartAsync(time: clock);
-        var today = b.Today;
-        var id = Id(await b.RequestAsync(b.RequestBody(requiredBy: today.AddDays(1))));
+        await using var b = await StartAsync();
+        var requiredBy = b.Today.AddDays(1);
+        var id = Id(await b.RequestAsync(b.RequestBody(requiredBy: requiredBy)));
 
-        // Past midnight after today, but the required-by date (tomorrow) is not over: the timer is still hidden in the timers queue.
-        clock.UtcNow = London.StartOf(today.AddDays(1)).AddMinutes(1);
-        await b.DispatchPlacementAsync(id);
+        await b.SettledAsync(id);
 
-        (await b.RunQueuedCommandsAsync()).ShouldBeEmpty();
+        var instance = await b.App.Get<Microsoft.DurableTask.Client.IDurableTaskClientProvider>().GetClient().GetInstanceAsync(id, getInputsAndOutputs: true);
+        instance!.RuntimeStatus.ShouldBe(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running);
+        var status = System.Text.Json.JsonDocument.Parse(instance.SerializedCustomStatus!).RootElement;
+        status.GetProperty("phase").GetString().ShouldBe("unplaced");
+        status.GetProperty("waitingUntil").GetDateTimeOffset().ShouldBe(London.StartOf(requiredBy.AddDays(1)));
         (await b.GetPlacementAsync(id)).GetProperty("escalated").GetBoolean().ShouldBeFalse();
         (await InboxAsync(b.Coordinator)).EnumerateArray().ShouldNotContain(i => i.GetProperty("type").GetString() == "PlacementEscalated");
     }

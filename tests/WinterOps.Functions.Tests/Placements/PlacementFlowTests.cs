@@ -69,8 +69,8 @@ public class PlacementFlowTests
         history[3].GetProperty("data").GetProperty("cqcLocationIds").EnumerateArray().Select(h => h.GetString()).Order(StringComparer.Ordinal)
             .ShouldBe([best, third]);
 
-        // Once the outbox is delivered the homes' offer lists and the team's inbox say what happened.
-        await b.DispatchPlacementAsync(id);
+        // Once the orchestration has told people, the homes' offer lists and the team's inbox say what happened.
+        await b.SettledAsync(id);
         var bestOffers = await Http.JsonAsync(await (await b.BrokerAsync(best)).GetAsync($"/api/care-homes/{best}/offers"));
         bestOffers.EnumerateArray().Single().GetProperty("status").GetString().ShouldBe("withdrawn");
         var open = await Http.JsonAsync(await (await b.BrokerAsync(second)).GetAsync($"/api/care-homes/{second}/offers?status=open"));
@@ -141,8 +141,8 @@ public class PlacementFlowTests
     [Fact]
     public async Task AWholeRoundExpiring_StartsRound2_WithTheNextHomes()
     {
-        // The in-process trigger runner fires the offers' durable timers two seconds after they are made.
-        await using var b = await StartAsync(localTriggers: true, responseWindow: TimeSpan.FromSeconds(2));
+        // The orchestration's durable timer fires two seconds after the offers are made.
+        await using var b = await StartAsync(responseWindow: TimeSpan.FromSeconds(2));
         string[] first = [await b.AddHomeAsync(Cqc(1), cqcRating: "outstanding"), await b.AddHomeAsync(Cqc(2), cqcRating: "outstanding"), await b.AddHomeAsync(Cqc(3), cqcRating: "outstanding")];
         string[] next = [await b.AddHomeAsync(Cqc(4), cqcRating: "good"), await b.AddHomeAsync(Cqc(5), cqcRating: "good"), await b.AddHomeAsync(Cqc(6), cqcRating: "good")];
         var placement = await b.RequestAsync();
@@ -164,7 +164,7 @@ public class PlacementFlowTests
     [Fact]
     public async Task CancellingABookedPlacement_ReleasesTheBed()
     {
-        await using var b = await StartAsync(localTriggers: true);
+        await using var b = await StartAsync();
         var h1 = await b.AddHomeAsync(Cqc(1), cqcRating: "outstanding", vacantAccepting: 2);
         var h2 = await b.AddHomeAsync(Cqc(2), cqcRating: "good");
         var id = Id(await b.RequestAsync());
@@ -197,9 +197,7 @@ public class PlacementFlowTests
         var admitted = await b.AdmittedAsync(id, home, b.Today);
 
         Status(await Http.JsonAsync(admitted)).ShouldBe("admitted");
-        await b.DispatchPlacementAsync(id);
-        var ran = await b.RunQueuedCommandsAsync();
-        ran.Select(m => m.CommandType).ShouldContain("AdmitPatient");
+        await b.SettledAsync(id);
         var beds = await b.NursingBedsAsync(home);
         beds.GetProperty("occupied").GetInt32().ShouldBe(11);
         beds.GetProperty("vacantAccepting").GetInt32().ShouldBe(1);
