@@ -54,9 +54,11 @@ if (args.Contains("--servicebus"))
 Console.WriteLine(
     $"Starting Azurite; per case {warmup.TotalSeconds:0} s warm-up, then {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +
     $"{Environment.ProcessorCount} cores; {LoadAverage()}.");
-await using var azurite = await AzuriteServer.StartAsync();
-using var node = AzuriteProcess();
-using var storageMeter = new StorageMeter(azurite.TablePort, azurite.QueuePort);
+// Phase 1 runs on this Azurite; each concurrency level of phase 2 on a fresh one (see below). Each is stopped when done.
+var azurite = await AzuriteServer.StartAsync();
+var node = AzuriteProcess(azurite.TablePort);
+var storageMeter = new StorageMeter(azurite.TablePort, azurite.QueuePort);
+long? azuritePeak = null;
 var run = "b" + Guid.NewGuid().ToString("N")[..6];
 var catalog = new WorkflowCatalog([BenchWorkflow.Plain, BenchWorkflow.Notifying]);
 var actor = Actor.System("bench");
@@ -81,13 +83,17 @@ foreach (var concurrency in concurrencies)
 
 // 2. The placement HTTP API: one fresh app (own storage prefix and task hub, own homes) per concurrency, and the two raw
 // baselines measured while it runs: the 2-entity transaction, and a raw orchestration on a task hub of its own.
+// Each concurrency level gets a fresh Azurite: Azurite keeps the messages of all queues in one collection and scans it
+// on every receive, and Durable's dispatchers poll their queues many times a second, so messages left unread by
+// earlier cases (phase 1's dispatch queues hold thousands) would make every Durable step slower.
 Console.WriteLine(
     $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; its Durable worker on; engine queues and timers off " +
     $"(no dispatcher, no queue polling by the engine: its queue messages pile up unread); {ApiBench.Homes} care homes, each 900 nursing beds " +
     "vacantAccepting. Raw orchestration: start -> one activity -> complete on the same local Durable engine (own task hub), polled with GetInstanceAsync.");
-using var storageKinds = new StorageKinds(azurite.TablePort, azurite.QueuePort);
 foreach (var concurrency in concurrencies)
 {
+    await SwitchAzuriteAsync();
+    using var storageKinds = new StorageKinds(azurite.TablePort, azurite.QueuePort);
     await using var api = await ApiBench.StartAsync(azurite, concurrency);
     await using var orchestration = await RawOrchestration.StartAsync(azurite);
     Case raw = null!;
@@ -110,11 +116,13 @@ foreach (var concurrency in concurrencies)
     Console.WriteLine(
         $"    raw orchestration at concurrency {concurrency}, the engine's own time (instance created -> completed, {instances} instances, " +
         $"warm-up included; no client polling): p50 {engineP50:0} ms, p99 {engineP99:0} ms.");
+    Console.WriteLine($"    {await UnreadMessagesAsync()}");
 }
 
 using (var self = Process.GetCurrentProcess())
 {
     node?.Refresh();
+    azuritePeak = Math.Max(azuritePeak ?? 0, node?.PeakWorkingSet64 ?? 0);
     Report.Print(
         results,
         new Dictionary<string, string>
@@ -127,11 +135,41 @@ using (var self = Process.GetCurrentProcess())
                 "raises it to the orchestration and answers 200 once DecideResponse has recorded the decision, after ReserveBed (NotifyPlacement follows):",
         },
         self.PeakWorkingSet64,
-        node?.PeakWorkingSet64);
+        azuritePeak);
     Console.WriteLine($"At the end: {LoadAverage()}.");
 }
 
+storageMeter.Dispose();
+node?.Dispose();
+await azurite.DisposeAsync();
 return;
+
+// Stops the current Azurite and starts a fresh one, with the meters that watch it.
+async Task SwitchAzuriteAsync()
+{
+    node?.Refresh();
+    azuritePeak = Math.Max(azuritePeak ?? 0, node?.PeakWorkingSet64 ?? 0);
+    storageMeter.Dispose();
+    node?.Dispose();
+    await azurite.DisposeAsync();
+    azurite = await AzuriteServer.StartAsync();
+    node = AzuriteProcess(azurite.TablePort);
+    storageMeter = new StorageMeter(azurite.TablePort, azurite.QueuePort);
+}
+
+// The messages left in Azurite's queues (every receive scans them all), by queue.
+async Task<string> UnreadMessagesAsync()
+{
+    var service = new QueueServiceClient(azurite.ConnectionString);
+    var counts = new List<(string Name, int Count)>();
+    await foreach (var queue in service.GetQueuesAsync())
+    {
+        counts.Add((queue.Name, (await service.GetQueueClient(queue.Name).GetPropertiesAsync()).Value.ApproximateMessagesCount));
+    }
+
+    var top = counts.Where(c => c.Count > 0).OrderByDescending(c => c.Count).Take(3).Select(c => $"{c.Name} {c.Count}");
+    return $"unread messages in this Azurite's {counts.Count} queues at the end: {counts.Sum(c => c.Count)} (most: {string.Join(", ", top)}).";
+}
 
 // Warm-up, then the interleaved rounds, then the results of one concurrency level's cases.
 async Task MeasureAsync(int concurrency, (Case Case, QueueClient? Dispatch)[] cases)
@@ -171,7 +209,7 @@ async Task<(Case, QueueClient?)> RawAsync(string group, int concurrency, Storage
             new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "b") { ["Version"] = i }),
         ]);
         return Outcome.Ok;
-    }, meters: null, NodeCpu, storageMeter, kinds), null);
+    }, meters: null, NodeCpu, storageMeter, kinds, storageOnPath: group == Engine), null); // in phase 2 the idle Durable hubs poll meanwhile
 }
 
 // 2. The engine: CommandHandler over TableEventStore, signalling the real dispatch queue.
@@ -226,8 +264,8 @@ TimeSpan? NodeCpu()
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "load average unknown";
 
-// Azurite is our child `node` process (Linux only: found through /proc; elsewhere its columns stay empty).
-static Process? AzuriteProcess()
+// Azurite is our child `node` process listening on this table port (Linux only: found through /proc; elsewhere its columns stay empty).
+static Process? AzuriteProcess(int tablePort)
 {
     if (!OperatingSystem.IsLinux())
     {
@@ -235,13 +273,16 @@ static Process? AzuriteProcess()
     }
 
     var me = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+    var port = tablePort.ToString(CultureInfo.InvariantCulture);
     foreach (var dir in Directory.EnumerateDirectories("/proc"))
     {
         try
         {
             var stat = File.ReadAllText(Path.Combine(dir, "stat"));
             var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
-            if (parent == me && int.TryParse(Path.GetFileName(dir), out var pid) && Process.GetProcessById(pid) is { ProcessName: "node" } process)
+            var arguments = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+            var listens = Array.IndexOf(arguments, "--tablePort") is var at and >= 0 && at + 1 < arguments.Length && arguments[at + 1] == port;
+            if (parent == me && listens && int.TryParse(Path.GetFileName(dir), out var pid) && Process.GetProcessById(pid) is { ProcessName: "node" } process)
             {
                 return process;
             }

@@ -65,7 +65,8 @@ public static partial class CareHomeEndpoints
     {
         var details = Validate(cqcLocationId, body);
         var (result, changed) = await homes.ApplyAsync(
-            cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), ETags.ExpectedVersion(http.Request), cancellationToken);
+            cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), http.Caller().ToActor(), time.GetUtcNow(), ETags.ExpectedVersion(http.Request),
+            cancellationToken);
         http.Response.Headers.ETag = ETags.For(result.Version);
         var response = ToResponse(result.Home, result.Version, showContacts: true, time.GetUtcNow(), PlacementSettings.Freshness(http));
         return result.Version == 1 && changed
@@ -120,7 +121,7 @@ public static partial class CareHomeEndpoints
         var now = time.GetUtcNow();
         var beds = ValidateVacancies(body, stored.Home, now);
         var (result, _) = await homes.ApplyAsync(
-            cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds), ETags.ExpectedVersion(http.Request), cancellationToken);
+            cqcLocationId, new CareHomeCommand.ReportVacancies(body.AsOf!.Value, beds), caller.ToActor(), now, ETags.ExpectedVersion(http.Request), cancellationToken);
         http.Response.Headers.ETag = ETags.For(result.Version);
         return TypedResults.Ok(ToResponse(result.Home, result.Version, CanSeeContacts(caller, cqcLocationId), now, PlacementSettings.Freshness(http)));
     }

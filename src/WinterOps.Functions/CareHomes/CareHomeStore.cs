@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
@@ -13,8 +14,8 @@ public sealed record StoredHome(CareHomeState.Registered Home, long Version);
 
 /// <summary>
 /// The care-home registry in table <c>carehomes</c>, one partition per home (its CQC location id): the <c>home</c>
-/// row holds the home's details, vacancies and held beds, and each bed held for a placement also has a
-/// <c>reservation-{placementId}</c> row. Every change is decided by <see cref="CareHomeRules"/> and written under the
+/// row holds the home's details, vacancies and held beds, each bed held for a placement also has a
+/// <c>reservation-{placementId}</c> row, and every change an <c>event-{version}</c> row (who, when, what). Every change is decided by <see cref="CareHomeRules"/> and written under the
 /// home row's ETag; a reservation inserts its row in the same entity-group transaction, so the last bed is held
 /// once, and a re-run finds its own reservation instead of holding a second bed.
 /// </summary>
@@ -22,6 +23,15 @@ public sealed class CareHomeStore(StorageAccount storage)
 {
     private const string HomeRow = "home";
     private const int Attempts = 20;
+
+    /// <summary>The stored names of the changes (the audit rows' <c>Type</c>): a contract that stays readable.</summary>
+    private static readonly TypeNames<CareHomeEvent> Changes = new(
+        ("CareHomeRegistered", typeof(CareHomeEvent.Registered)),
+        ("CareHomeDetailsChanged", typeof(CareHomeEvent.DetailsChanged)),
+        ("VacanciesReported", typeof(CareHomeEvent.VacanciesReported)),
+        ("BedReserved", typeof(CareHomeEvent.BedReserved)),
+        ("ReservationReleased", typeof(CareHomeEvent.ReservationReleased)),
+        ("PatientAdmitted", typeof(CareHomeEvent.PatientAdmitted)));
 
     private readonly TableClient _table = storage.Table(StorageNames.CareHomesTable);
 
@@ -40,12 +50,12 @@ public sealed class CareHomeStore(StorageAccount storage)
     }
 
     /// <summary>
-    /// Decides <paramref name="command"/> on the home as stored now and writes what it changes, retrying when another
+    /// Decides <paramref name="command"/> (by <paramref name="by"/>, at <paramref name="at"/>) on the home as stored now and writes what it changes, with its audit rows, retrying when another
     /// writer changed the home first. Throws <see cref="CommandRejectedException"/> (409) when the rules refuse it,
     /// <see cref="VersionMismatchException"/> (412) when <paramref name="expectedVersion"/> is not the version now.
     /// </summary>
     public async Task<(StoredHome Home, bool Changed)> ApplyAsync(
-        string cqcLocationId, CareHomeCommand command, long? expectedVersion, CancellationToken cancellationToken)
+        string cqcLocationId, CareHomeCommand command, Actor by, DateTimeOffset at, long? expectedVersion, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -77,8 +87,15 @@ public sealed class CareHomeStore(StorageAccount storage)
                     ? new(TableTransactionActionType.UpdateReplace, row, existing.Value!.ETag)
                     : new(TableTransactionActionType.Add, row),
             };
+            var audited = version;
             foreach (var e in events)
             {
+                audited++;
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(cqcLocationId, $"event-{audited.ToString("D10", CultureInfo.InvariantCulture)}")
+                {
+                    ["Version"] = audited, ["Type"] = Changes.NameOf(e), ["Data"] = Changes.Serialize(e), ["At"] = at,
+                    ["ById"] = by.Id, ["ByName"] = by.Name, ["ByRole"] = by.Role, ["ByOrg"] = by.Org,
+                }));
                 switch (e)
                 {
                     case CareHomeEvent.BedReserved r:

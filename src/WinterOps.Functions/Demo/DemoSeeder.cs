@@ -32,11 +32,11 @@ public sealed partial class DemoSeeder(
 
         foreach (var (cqcLocationId, details, beds) in DemoData.CareHomes)
         {
-            var (home, registered) = await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), null, cancellationToken);
+            var (home, registered) = await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.SetDetails(cqcLocationId, details), actor, time.GetUtcNow(), null, cancellationToken);
             changed += registered ? 1 : 0;
             if (home.Home.VacanciesAsOf is null)
             {
-                await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.ReportVacancies(time.GetUtcNow(), beds), null, cancellationToken);
+                await homes.ApplyAsync(cqcLocationId, new CareHomeCommand.ReportVacancies(time.GetUtcNow(), beds), actor, time.GetUtcNow(), null, cancellationToken);
                 changed++;
             }
         }

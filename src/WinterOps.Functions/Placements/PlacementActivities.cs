@@ -27,8 +27,13 @@ public sealed class PlacementActivities(
     {
         var stored = await placements.LoadAsync(placementId, cancellationToken)
             ?? throw new InvalidOperationException($"Placement {placementId} has no stored request.");
+        if (stored.State.Phase != PlacementPhase.None)
+        {
+            return Progress(stored); // opened by an earlier run of this activity
+        }
+
         var request = stored.Request ?? throw new InvalidOperationException($"Placement {placementId} has no stored request.");
-        var candidates = stored.State.Phase == PlacementPhase.None ? await RankAsync(request, cancellationToken) : [];
+        var candidates = await RankAsync(request, cancellationToken);
         var policy = options.Policy with { EscalationAcknowledgeWithin = escalations.UnplacedPlacementWindow };
         var (after, _, _) = await placements.ApplyAsync(placementId, "request", request.By, request.At, s =>
             s.State.Phase == PlacementPhase.None
@@ -97,7 +102,8 @@ public sealed class PlacementActivities(
     {
         try
         {
-            await homes.ApplyAsync(step.CqcLocationId, new CareHomeCommand.Reserve(step.PlacementId, step.BedType, time.GetUtcNow()), null, cancellationToken);
+            await homes.ApplyAsync(
+                step.CqcLocationId, new CareHomeCommand.Reserve(step.PlacementId, step.BedType, time.GetUtcNow()), For(step), time.GetUtcNow(), null, cancellationToken);
             return null;
         }
         catch (CommandRejectedException refused)
@@ -109,12 +115,17 @@ public sealed class PlacementActivities(
     /// <summary>Gives the placement's bed at the home back (cancelled, or an acceptance refused after the bed was held).</summary>
     [Function(nameof(ReleaseBed))]
     public async Task ReleaseBed([ActivityTrigger] BedStep step, CancellationToken cancellationToken) =>
-        await homes.ApplyAsync(step.CqcLocationId, new CareHomeCommand.Release(step.PlacementId, "The placement no longer needs the bed."), null, cancellationToken);
+        await homes.ApplyAsync(
+            step.CqcLocationId, new CareHomeCommand.Release(step.PlacementId, "The placement no longer needs the bed."), For(step), time.GetUtcNow(), null, cancellationToken);
 
     /// <summary>The patient arrived: the held bed becomes an occupied one.</summary>
     [Function(nameof(AdmitPatient))]
     public async Task AdmitPatient([ActivityTrigger] BedStep step, CancellationToken cancellationToken) =>
-        await homes.ApplyAsync(step.CqcLocationId, new CareHomeCommand.Admit(step.PlacementId, time.GetUtcNow()), null, cancellationToken);
+        await homes.ApplyAsync(
+            step.CqcLocationId, new CareHomeCommand.Admit(step.PlacementId, time.GetUtcNow()), For(step), time.GetUtcNow(), null, cancellationToken);
+
+    /// <summary>Who changes a home's beds: the placement's orchestration (the people are in the placement's audit trail).</summary>
+    private static Actor For(BedStep step) => Actor.System($"placement {step.PlacementId}");
 
     /// <summary>
     /// Tells people what the audited events changed: the homes' offer lists, the inbox and the external channels

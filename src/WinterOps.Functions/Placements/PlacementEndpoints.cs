@@ -316,9 +316,8 @@ public static partial class PlacementEndpoints
             return TypedResults.Problem(statusCode: 404, title: "No such response.", detail: $"No response '{responseId}' of yours to placement '{placementId}'.");
         }
 
-        return await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } outcome
-            ? await AnswerAsync(http, store, placementId, outcome, action.ExpectedVersion, cancellationToken)
-            : Pending(http, placementId, responseId, placement.Version);
+        return await DecidedAsync(http, store, placement, responseId, action.Command, action.ExpectedVersion, cancellationToken)
+            ?? Pending(http, placementId, responseId, placement.Version);
     }
 
     /// <summary>
@@ -339,18 +338,43 @@ public static partial class PlacementEndpoints
 
         var responseId = http.RequestId();
         await store.SaveActionAsync(placementId, responseId, new PlacementAction(command, http.Caller().ToActor(), expected), cancellationToken);
-        await http.DurableClient().RaiseEventAsync(
-            placementId, PlacementOrchestration.ResponseEvent, new PlacementResponse(responseId, kind, cqcLocationId), cancellationToken);
-        var outcome = await WaitAsync(() => store.LoadOutcomeAsync(placementId, responseId, cancellationToken), o => o is not null, options.DecisionWait, cancellationToken);
-        if (outcome is not null)
+        try
+        {
+            await http.DurableClient().RaiseEventAsync(
+                placementId, PlacementOrchestration.ResponseEvent, new PlacementResponse(responseId, kind, cqcLocationId), cancellationToken);
+            await WaitAsync(() => store.LoadOutcomeAsync(placementId, responseId, cancellationToken), o => o is not null, options.DecisionWait, cancellationToken);
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            // The Functions host refuses an event to an instance that finished since the precheck: decided below.
+        }
+
+        return await DecidedAsync(http, store, placement, responseId, command, expected, cancellationToken)
+            ?? Pending(http, placementId, responseId, placement.Version);
+    }
+
+    /// <summary>
+    /// The answer to a response once there is one: the orchestration's decision, or, when the placement has moved on
+    /// so that the response has nothing left to do (an event sent to an instance that then finished is lost), the
+    /// rules' answer on the stored placement. Null while it is still pending.
+    /// </summary>
+    private static async Task<IResult?> DecidedAsync(
+        HttpContext http, PlacementStore store, StoredPlacement placement, string responseId, PlacementCommand command, long? expected,
+        CancellationToken cancellationToken)
+    {
+        var placementId = placement.State.PlacementId;
+        if (await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } outcome)
         {
             return await AnswerAsync(http, store, placementId, outcome, expected, cancellationToken);
         }
 
-        // Not decided in time. If the placement has finished meanwhile the event was lost: decide on the stored placement.
-        return await store.LoadAsync(placementId, cancellationToken) is { } after && Precheck(after, command, null) is { } decided
-            ? decided
-            : Pending(http, placementId, responseId, placement.Version);
+        var now = await store.LoadAsync(placementId, cancellationToken) ?? placement;
+        if (await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } decided)
+        {
+            return await AnswerAsync(http, store, placementId, decided, expected, cancellationToken); // decided while the placement was read
+        }
+
+        return Precheck(now, command, null);
     }
 
     /// <summary>The answer without asking the orchestration, when there is nothing for it to do; null when there is.</summary>

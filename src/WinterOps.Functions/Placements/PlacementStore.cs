@@ -81,8 +81,7 @@ public sealed class PlacementStore(StorageAccount storage)
     /// <summary>Stores a new request (phase none, version 0) unless a placement with this id exists: a retry finds the first.</summary>
     public async Task<bool> CreateAsync(string placementId, PendingRequest request, CancellationToken cancellationToken)
     {
-        var row = Row(placementId, PlacementState.Initial with { PlacementId = placementId }, 0);
-        row["Request"] = JsonSerializer.Serialize(request, WorkflowJson.Options);
+        var row = Row(placementId, PlacementState.Initial with { PlacementId = placementId }, 0, request);
         row["ReferringOrg"] = request.Details.ReferringOrg;
         try
         {
@@ -146,9 +145,11 @@ public sealed class PlacementStore(StorageAccount storage)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
+            // The step row first: a step decided by a copy of this activity that ran at the same time returns the row it wrote, or a later one.
+            var done = await LoadOutcomeAsync(placementId, stepId, cancellationToken);
             var row = (await _table.GetEntityAsync<TableEntity>(placementId, PlacementRow, cancellationToken: cancellationToken)).Value;
             var stored = Read(row);
-            if (await LoadOutcomeAsync(placementId, stepId, cancellationToken) is { } done)
+            if (done is not null)
             {
                 return (stored, done, []);
             }
@@ -174,7 +175,7 @@ public sealed class PlacementStore(StorageAccount storage)
             var state = events.Aggregate(stored.State, PlacementWorkflow.Evolve);
             var actions = new List<TableTransactionAction>
             {
-                new(TableTransactionActionType.UpdateReplace, Row(placementId, state, outcome.Version), row.ETag),
+                new(TableTransactionActionType.UpdateReplace, Row(placementId, state, outcome.Version, stored.Request), row.ETag),
                 new(TableTransactionActionType.Add, new TableEntity(placementId, StepRow(stepId))
                 {
                     ["Status"] = outcome.Status, ["Detail"] = outcome.Detail, ["State"] = outcome.State, ["Version"] = outcome.Version,
@@ -206,8 +207,10 @@ public sealed class PlacementStore(StorageAccount storage)
         throw new ConcurrencyException($"placement-{placementId}", Attempts);
     }
 
-    private static TableEntity Row(string placementId, PlacementState state, long version) => new(placementId, PlacementRow)
+    /// <summary>The placement row; it keeps the request as asked for, so a re-run of the first step can still read it.</summary>
+    private static TableEntity Row(string placementId, PlacementState state, long version, PendingRequest? request) => new(placementId, PlacementRow)
     {
+        ["Request"] = request is null ? null : JsonSerializer.Serialize(request, WorkflowJson.Options),
         ["State"] = JsonSerializer.Serialize(state, WorkflowJson.Options),
         ["Version"] = version,
         ["Status"] = state.Phase.ToString(),

@@ -52,12 +52,16 @@ public sealed class Brokerage : IAsyncDisposable
     public DateOnly Today => London.Today(Now);
 
     public static async Task<Brokerage> StartAsync(
-        bool localTriggers = false, TimeSpan? responseWindow = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null)
+        bool localTriggers = false, TimeSpan? responseWindow = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null,
+        TimeSpan? decisionWait = null)
     {
         var app = await TestApp.StartAsync(
             localTriggers: localTriggers,
             configure: b =>
             {
+                // The tests are about the decisions, not how fast they come on a busy machine: wait long by default.
+                b.Configuration["Placements:DecisionWait"] = (decisionWait ?? TimeSpan.FromSeconds(60)).ToString("c", CultureInfo.InvariantCulture);
+
                 if (responseWindow is { } window)
                 {
                     b.Configuration["Placements:ResponseWindow"] = window.ToString("c", CultureInfo.InvariantCulture);

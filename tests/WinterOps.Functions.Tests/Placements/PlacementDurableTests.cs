@@ -65,6 +65,56 @@ public class PlacementDurableTests
     }
 
     [Fact]
+    public async Task AnAcceptance_NotDecidedWithinTheWait_Is202WithALocation_ThatAnswersTheDecisionOnceMade()
+    {
+        await using var b = await StartAsync(decisionWait: TimeSpan.Zero); // answer at once: the decision is always still to come
+        var home = await b.AddHomeAsync(Cqc(1));
+        var posted = await b.PostRequestAsync(b.RequestBody()); // with no wait even the request may answer 202, before the offers are out
+        posted.StatusCode.ShouldBeOneOf(HttpStatusCode.Created, HttpStatusCode.Accepted);
+        var id = posted.Headers.Location!.ToString().Split('/')[^1];
+        var matched = await EventuallyAsync(() => b.Coordinator.GetAsync($"/api/placements/{id}"), r => r.StatusCode == HttpStatusCode.OK, "the homes to be ranked");
+        OfferStatus(await Http.JsonAsync(matched), home).ShouldBe("open");
+        var broker = await b.BrokerAsync(home);
+
+        var accepted = await b.AcceptAsync(id, home);
+
+        accepted.StatusCode.ShouldBe(HttpStatusCode.Accepted, await accepted.Content.ReadAsStringAsync());
+        var location = accepted.Headers.Location!.ToString();
+        location.ShouldStartWith($"/api/placements/{id}/responses/");
+        accepted.Headers.RetryAfter.ShouldNotBeNull();
+        var decided = await EventuallyAsync(() => broker.GetAsync(location), r => r.StatusCode != HttpStatusCode.Accepted, "the decision");
+        decided.StatusCode.ShouldBe(HttpStatusCode.OK, await decided.Content.ReadAsStringAsync());
+        Status(await Http.JsonAsync(decided)).ShouldBe("booked");
+        (await b.Team.GetAsync(location)).StatusCode.ShouldBe(HttpStatusCode.NotFound); // not the team's response
+
+        // A second home's acceptance after the booking is refused by the rules at once, without asking the orchestration.
+        var late = await b.AcceptAsync(id, home);
+        late.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await Http.ProblemAsync(late)).GetProperty("detail").GetString()!.ShouldContain("already booked");
+    }
+
+    [Fact]
+    public async Task EveryChangeToAHome_IsAudited_WithWhoAndWhen()
+    {
+        await using var b = await StartAsync();
+        var home = await b.AddHomeAsync(Cqc(1));
+        var id = Id(await b.RequestAsync());
+        (await b.AcceptAsync(id, home)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var rows = new List<TableEntity>();
+        await foreach (var row in b.App.Get<StorageAccount>().Table(StorageNames.CareHomesTable)
+            .QueryAsync<TableEntity>($"PartitionKey eq '{home}' and RowKey ge 'event-' and RowKey lt 'event.'"))
+        {
+            rows.Add(row);
+        }
+
+        rows.Select(r => r.GetString("Type")).ShouldBe(["CareHomeRegistered", "VacanciesReported", "BedReserved"]);
+        rows.Select(r => r.GetString("ByName")).ShouldBe([CoordinatorName, BrokerName(home), $"placement {id}"]);
+        rows.Select(r => r.GetInt64("Version")).ShouldBe([1L, 2L, 3L]);
+        (await b.GetHomeAsync(home)).GetProperty("version").GetInt64().ShouldBe(3);
+    }
+
+    [Fact]
     public async Task ARetriedRequest_WithTheSameKey_AfterThePlacementCompleted_CreatesNothingNew()
     {
         await using var b = await StartAsync();
