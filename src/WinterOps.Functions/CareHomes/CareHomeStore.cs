@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
@@ -91,11 +90,7 @@ public sealed class CareHomeStore(StorageAccount storage)
             foreach (var e in events)
             {
                 audited++;
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(cqcLocationId, $"event-{audited.ToString("D10", CultureInfo.InvariantCulture)}")
-                {
-                    ["Version"] = audited, ["Type"] = Changes.NameOf(e), ["Data"] = Changes.Serialize(e), ["At"] = at,
-                    ["ById"] = by.Id, ["ByName"] = by.Name, ["ByRole"] = by.Role, ["ByOrg"] = by.Org,
-                }));
+                actions.Add(new(TableTransactionActionType.Add, AuditRow.For(cqcLocationId, audited, Changes.NameOf(e), Changes.Serialize(e), at, by)));
                 switch (e)
                 {
                     case CareHomeEvent.BedReserved r:

@@ -122,8 +122,7 @@ public sealed class PlacementStore(StorageAccount storage)
     public async Task<IReadOnlyList<AuditEntry>> ReadHistoryAsync(string placementId, CancellationToken cancellationToken)
     {
         var entries = new List<AuditEntry>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {placementId} and RowKey ge 'event-' and RowKey lt 'event.'");
-        await foreach (var e in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        await foreach (var e in _table.QueryAsync<TableEntity>(AuditRow.Filter(placementId), cancellationToken: cancellationToken))
         {
             entries.Add(new AuditEntry(
                 e.GetInt64("Version")!.Value, e.GetString("Type"), e.GetString("Data"), e.GetDateTimeOffset("At")!.Value,
@@ -185,12 +184,9 @@ public sealed class PlacementStore(StorageAccount storage)
             foreach (var e in events)
             {
                 version++;
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(placementId, $"event-{version.ToString("D10", CultureInfo.InvariantCulture)}")
-                {
-                    ["Version"] = version, ["Type"] = PlacementWorkflow.Events.NameOf(e), ["Data"] = PlacementWorkflow.Events.Serialize(e),
-                    ["At"] = at, ["ById"] = by.Id, ["ByName"] = by.Name, ["ByRole"] = by.Role,
-                    ["ByOrg"] = by.Org, ["Step"] = stepId,
-                }));
+                var audit = AuditRow.For(placementId, version, PlacementWorkflow.Events.NameOf(e), PlacementWorkflow.Events.Serialize(e), at, by);
+                audit["Step"] = stepId;
+                actions.Add(new(TableTransactionActionType.Add, audit));
             }
 
             try
