@@ -46,6 +46,9 @@ public enum OfferStatus
 public enum PlacementPhase
 {
     None,
+
+    /// <summary>Validated and stored; the homes are being ranked (shown for a stored request until its first offers are made).</summary>
+    Requested,
     AwaitingResponses,
     Booked,
     Unplaced,

@@ -385,6 +385,11 @@ public static partial class PlacementEndpoints
             throw new VersionMismatchException($"placement-{placement.State.PlacementId}", version, placement.Version);
         }
 
+        if (placement.State.Phase == PlacementPhase.None)
+        {
+            throw new CommandRejectedException("The placement is still being matched with care homes; try again in a moment.") { State = "requested" };
+        }
+
         try
         {
             return PlacementWorkflow.Decide(command, placement.State).Any() ? null : Unchanged(placement);
@@ -494,9 +499,9 @@ public static partial class PlacementEndpoints
             : (placement, null);
     }
 
-    /// <summary>The placement, once its homes are ranked; null for an id that is malformed, unknown or still being matched.</summary>
+    /// <summary>The placement (shown as requested while its homes are ranked); null for an id that is malformed or unknown.</summary>
     private static async Task<StoredPlacement?> LoadAsync(PlacementStore store, string placementId, CancellationToken cancellationToken) =>
-        PlacementId().IsMatch(placementId) && await store.LoadAsync(placementId, cancellationToken) is { State.Phase: not PlacementPhase.None } placement
+        PlacementId().IsMatch(placementId) && await store.LoadAsync(placementId, cancellationToken) is { State.Details: not null } placement
             ? placement
             : null;
 
@@ -517,7 +522,7 @@ public static partial class PlacementEndpoints
         // A home needs the needs summary to decide, and once booked to prepare; not after its offer closed.
         var needs = full || booking is not null || offers.Any(o => o.Status == OfferStatus.Open) ? d.NeedsSummary : null;
         return new PlacementView(
-            s.PlacementId, s.Phase, d.ReferringOrg, d.Pathway, d.BedType, d.FundingRoute, d.RequiredBy, d.PreferredLocalities, d.ClinicalFlags,
+            s.PlacementId, s.Phase == PlacementPhase.None ? PlacementPhase.Requested : s.Phase, d.ReferringOrg, d.Pathway, d.BedType, d.FundingRoute, d.RequiredBy, d.PreferredLocalities, d.ClinicalFlags,
             needs, full ? d.PatientRef : null, full ? d.NhsNumber : null, s.Round, offers, booking, s.Escalated, s.RequestedAt, version);
     }
 

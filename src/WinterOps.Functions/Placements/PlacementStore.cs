@@ -61,7 +61,8 @@ public sealed class PlacementStore(StorageAccount storage)
         var filter = $"RowKey eq '{PlacementRow}'";
         if (status is { } phase)
         {
-            filter += TableClient.CreateQueryFilter($" and Status eq {phase.ToString()}");
+            // A request not yet matched is stored in phase None.
+            filter += TableClient.CreateQueryFilter($" and Status eq {(phase == PlacementPhase.Requested ? PlacementPhase.None : phase).ToString()}");
         }
 
         if (referringOrg is not null)
@@ -71,10 +72,7 @@ public sealed class PlacementStore(StorageAccount storage)
 
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            if (Read(row) is { State.Phase: not PlacementPhase.None } placement)
-            {
-                yield return placement;
-            }
+            yield return Read(row);
         }
     }
 
@@ -214,10 +212,18 @@ public sealed class PlacementStore(StorageAccount storage)
         ["RequestedAt"] = state.RequestedAt,
     };
 
-    private static StoredPlacement Read(TableEntity row) => new(
-        JsonSerializer.Deserialize<PlacementState>(row.GetString("State")!, WorkflowJson.Options)!,
-        row.GetInt64("Version")!.Value,
-        row.GetString("Request") is { } request ? JsonSerializer.Deserialize<PendingRequest>(request, WorkflowJson.Options) : null);
+    /// <summary>The stored placement; a request not yet matched (phase None) carries its details, so it can be shown.</summary>
+    private static StoredPlacement Read(TableEntity row)
+    {
+        var state = JsonSerializer.Deserialize<PlacementState>(row.GetString("State")!, WorkflowJson.Options)!;
+        var request = row.GetString("Request") is { } json ? JsonSerializer.Deserialize<PendingRequest>(json, WorkflowJson.Options) : null;
+        if (state.Phase == PlacementPhase.None && request is not null)
+        {
+            state = state with { Details = request.Details, RequestedAt = request.At };
+        }
+
+        return new StoredPlacement(state, row.GetInt64("Version")!.Value, request);
+    }
 
     private static StepOutcome Outcome(TableEntity row) =>
         new(row.GetInt32("Status")!.Value, row.GetString("Detail"), row.GetString("State"), row.GetInt64("Version")!.Value);

@@ -72,8 +72,10 @@ public class PlacementDurableTests
         var posted = await b.PostRequestAsync(b.RequestBody()); // with no wait even the request may answer 202, before the offers are out
         posted.StatusCode.ShouldBeOneOf(HttpStatusCode.Created, HttpStatusCode.Accepted);
         var id = posted.Headers.Location!.ToString().Split('/')[^1];
-        var matched = await EventuallyAsync(() => b.Coordinator.GetAsync($"/api/placements/{id}"), r => r.StatusCode == HttpStatusCode.OK, "the homes to be ranked");
-        OfferStatus(await Http.JsonAsync(matched), home).ShouldBe("open");
+        var shown = await Http.JsonAsync(await b.Coordinator.GetAsync($"/api/placements/{id}")); // shown at once: requested, or already offered
+        Status(shown).ShouldBeOneOf("requested", "awaitingResponses");
+        var matched = await EventuallyAsync(() => b.GetPlacementAsync(id), p => Status(p) != "requested", "the homes to be ranked");
+        OfferStatus(matched, home).ShouldBe("open");
         var broker = await b.BrokerAsync(home);
 
         var accepted = await b.AcceptAsync(id, home);
