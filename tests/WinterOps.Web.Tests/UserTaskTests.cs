@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using WinterOps.Testing;
 
@@ -103,7 +104,7 @@ public class UserTaskTests(WebApp web)
         await WebApp.ScreenshotAsync(page, "escalations");
 
         await page.Locator("#my-escalations").GetByRole(AriaRole.Link).First.ClickAsync();
-        await page.WaitForURLAsync($"**/escalations/{id}", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/escalations/{Regex.Escape(id)}$"));
         await Assertions.Expect(page.Locator("#ladder")).ToContainTextAsync("Step 1");
         await WebApp.ShouldBeAccessibleAsync(page);
         await WebApp.ScreenshotAsync(page, "escalation");
@@ -139,7 +140,7 @@ public class UserTaskTests(WebApp web)
         await page.GetByLabel("Preferred locality (optional)").SelectOptionAsync("Bedmoor");
         await page.GetByRole(AriaRole.Button, new() { Name = "Request placement" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/placements/PL*", new() { WaitUntil = WaitUntilState.Commit });
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/placements/PL[0-9A-F]+$"));
         var id = new Uri(page.Url).Segments[^1];
         await Assertions.Expect(page.Locator("#placement-status")).ToHaveTextAsync("Awaiting responses");
         await Assertions.Expect(page.Locator("#offers-table tbody tr")).ToHaveCountAsync(3);

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
@@ -82,10 +83,10 @@ public sealed class WebApp : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         try
         {
-            // Committed is enough: the assertions that follow wait for what the page shows.
-            await page.WaitForURLAsync(u => new Uri(u).AbsolutePath == path.Split('?')[0], new() { WaitUntil = WaitUntilState.Commit });
+            // Polled (page.Url), not WaitForURL: a navigation that commits while WaitForURL sets up its waiter was missed now and then.
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex($"^[^?]*{Regex.Escape(path.Split('?')[0])}$"));
         }
-        catch (TimeoutException e)
+        catch (PlaywrightException e)
         {
             await ScreenshotAsync(page, $"sign-in-failed-{role}");
             throw new TimeoutException($"Signing in as {role} {org} did not reach {path}; the page at {page.Url} says: {await page.Locator("main").InnerTextAsync()}", e);
