@@ -5,10 +5,17 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x node_modules/.bin/azurite ]; then
-  echo "Installing Azurite from package-lock.json ..."
+if [ ! -x node_modules/.bin/azurite ] || [ ! -e node_modules/nhsuk-frontend/package.json ]; then
+  echo "Installing Azurite and the pages' packages from package-lock.json ..."
   npm ci --no-audit --no-fund --loglevel=error || exit 1
 fi
+
+# The browser tests (tests/WinterOps.Web.Tests) drive Debian's chromium; Playwright never downloads a browser.
+if [ ! -x /usr/bin/chromium ] && [ -z "${WINTEROPS_CHROMIUM:-}" ]; then
+  echo "Installing chromium for the browser tests (apt-get) ..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "0 passed, 1 failed"; exit 1; }
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 dotnet build WinterOps.sln -c Debug --nologo -v quiet -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
 

@@ -71,7 +71,7 @@ public sealed class NotificationEndToEndTests
         // Teams: the home's broker is told of the offer, the partner's on-call director of the alert, each by Entra id.
         graph.Requests.Select(r => $"{r.Method} {r.PathAndQuery} {WebUrl(r.Body)}").Order(StringComparer.Ordinal).ShouldBe(
         [
-            $"POST /v1.0/users/{BrokerUser}/teamwork/sendActivityNotification {LinkBase}/api/placements/{outcome.PlacementId}",
+            $"POST /v1.0/users/{BrokerUser}/teamwork/sendActivityNotification {LinkBase}/offers",
             $"POST /v1.0/users/{OnCallUser}/teamwork/sendActivityNotification {LinkBase}/api/escalations/{outcome.EscalationId}",
         ]);
 

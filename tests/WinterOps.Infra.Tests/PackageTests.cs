@@ -64,6 +64,19 @@ public class PackageTests(Package package) : IClassFixture<Package>
     }
 
     [Fact]
+    public void FunctionAppZip_CarriesThePagesAndTheirNpmPackages()
+    {
+        var names = package.FunctionApp.Entries.Select(e => e.FullName).ToList();
+
+        names.ShouldContain("web/layout.html");
+        names.ShouldContain("web/pages/dashboard.js");
+        names.ShouldContain("web/lib/nhsuk-frontend.min.css");
+        names.ShouldContain("web/lib/chart.umd.min.js");
+        names.ShouldContain("web/lib/msal-browser.min.js");
+        names.ShouldContain("web/lib/nhsuk/images/favicon.svg");
+    }
+
+    [Fact]
     public void FunctionAppZip_CarriesNoLocalSettings()
     {
         var names = package.FunctionApp.Entries.Select(e => e.FullName).ToList();

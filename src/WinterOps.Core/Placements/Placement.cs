@@ -416,7 +416,7 @@ public static class PlacementWorkflow
             data["expiresAt"] = offer.ExpiresAt.ToString("O", CultureInfo.InvariantCulture);
         }
 
-        return new Reaction.Notify(new Notification(type, Recipient.Org(cqcLocationId), title, state.PlacementId, data, $"/api/placements/{state.PlacementId}"));
+        return new Reaction.Notify(new Notification(type, Recipient.Org(cqcLocationId), title, state.PlacementId, data, "/offers"));
     }
 
     /// <summary>To the referring discharge team.</summary>
@@ -438,7 +438,7 @@ public static class PlacementWorkflow
             data[key] = value;
         }
 
-        return new Notification(type, to, title, state.PlacementId, data, $"/api/placements/{state.PlacementId}");
+        return new Notification(type, to, title, state.PlacementId, data, $"/placements/{state.PlacementId}");
     }
 
     private static string Phase(PlacementPhase phase) => Camel(phase);

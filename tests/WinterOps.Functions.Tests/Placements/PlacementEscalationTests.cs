@@ -32,7 +32,7 @@ public class PlacementEscalationTests
         var forCoordinators = coordinatorInbox.EnumerateArray().Single(i => i.GetProperty("type").GetString() == "PlacementUnplaced");
         forCoordinators.GetProperty("recipient").GetString().ShouldBe("role:Coordinator");
         forCoordinators.GetProperty("data").GetProperty("placementId").GetString().ShouldBe(id);
-        forCoordinators.GetProperty("link").GetString().ShouldBe($"/api/placements/{id}");
+        forCoordinators.GetProperty("link").GetString().ShouldBe($"/placements/{id}");
         var teamInbox = await InboxAsync(b.Team);
         var forTeam = teamInbox.EnumerateArray().Single(i => i.GetProperty("type").GetString() == "PlacementUnplaced");
         forTeam.GetProperty("recipient").GetString().ShouldBe($"org:{ReferringOrg}");
