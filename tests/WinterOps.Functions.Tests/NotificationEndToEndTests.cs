@@ -72,12 +72,12 @@ public sealed class NotificationEndToEndTests
         graph.Requests.Select(r => $"{r.Method} {r.PathAndQuery} {WebUrl(r.Body)}").Order(StringComparer.Ordinal).ShouldBe(
         [
             $"POST /v1.0/users/{BrokerUser}/teamwork/sendActivityNotification {LinkBase}/offers",
-            $"POST /v1.0/users/{OnCallUser}/teamwork/sendActivityNotification {LinkBase}/api/escalations/{outcome.EscalationId}",
+            $"POST /v1.0/users/{OnCallUser}/teamwork/sendActivityNotification {LinkBase}/escalations/{outcome.EscalationId}",
         ]);
 
         // The channel's Workflows webhook: a card for the escalation only.
         webhook.Requests.Count.ShouldBe(1);
-        webhook.Requests[0].Body.ShouldContain($"{LinkBase}/api/escalations/{outcome.EscalationId}");
+        webhook.Requests[0].Body.ShouldContain($"{LinkBase}/escalations/{outcome.EscalationId}");
 
         outcome.Inboxes.ShouldBe(ExpectedInboxes);
         outcome.DeadLetters.ShouldBe(0);

@@ -203,15 +203,15 @@ public static class EscalationWorkflow
                 // One notice: the Executives, or the coordination centre for rule 5 (and the contact in Teams), and the contact's organisation.
                 yield return new Reaction.Notify(new Notification(
                     "EscalationAlert", AlertedRole(raised.Rule), $"{(e.Alert.Step > 1 ? "Not acknowledged: " : "")}{raised.Summary}", key, alert,
-                    $"/api/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person));
+                    $"/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person));
 
                 yield return new Reaction.Send(Name, key, new EscalationCommand.AcknowledgementDue(e.Alert.Step, e.Alert.AcknowledgeBy), e.Alert.AcknowledgeBy);
                 break;
             case EscalationEvent.Acknowledged e:
-                yield return new Reaction.Notify(new Notification("EscalationAcknowledged", Recipient.Role("Coordinator"), $"Acknowledged by {e.By}: {raised.Summary}", key, data, $"/api/escalations/{key}"));
+                yield return new Reaction.Notify(new Notification("EscalationAcknowledged", Recipient.Role("Coordinator"), $"Acknowledged by {e.By}: {raised.Summary}", key, data, $"/escalations/{key}"));
                 break;
             case EscalationEvent.Resolved e:
-                yield return new Reaction.Notify(new Notification("EscalationResolved", Recipient.Role("Coordinator"), $"Resolved: {raised.Summary}", key, data, $"/api/escalations/{key}"));
+                yield return new Reaction.Notify(new Notification("EscalationResolved", Recipient.Role("Coordinator"), $"Resolved: {raised.Summary}", key, data, $"/escalations/{key}"));
                 break;
         }
     }
