@@ -6,6 +6,7 @@ using WinterOps.Core.Opel;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.CareHomes;
+using WinterOps.Functions.Http;
 using WinterOps.Functions.Opel;
 
 namespace WinterOps.Functions.Placements;
@@ -52,7 +53,7 @@ public sealed class PlacementActivities(
         {
             if (step.Refused is { } reason)
             {
-                throw new CommandRejectedException(reason) { State = PlacementOrchestration.Camel(s.State.Phase) };
+                throw new CommandRejectedException(reason) { State = Names<PlacementPhase>.Of(s.State.Phase) };
             }
 
             if (action.ExpectedVersion is { } expected && expected != s.Version)

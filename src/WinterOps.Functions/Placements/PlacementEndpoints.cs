@@ -316,7 +316,7 @@ public static partial class PlacementEndpoints
             return TypedResults.Problem(statusCode: 404, title: "No such response.", detail: $"No response '{responseId}' of yours to placement '{placementId}'.");
         }
 
-        return await DecidedAsync(http, store, placement, responseId, action.Command, action.ExpectedVersion, cancellationToken)
+        return await DecidedAsync(store, placement, responseId, action.Command, action.ExpectedVersion, cancellationToken)
             ?? Pending(http, placementId, responseId, placement.Version);
     }
 
@@ -349,7 +349,7 @@ public static partial class PlacementEndpoints
             // The Functions host refuses an event to an instance that finished since the precheck: decided below.
         }
 
-        return await DecidedAsync(http, store, placement, responseId, command, expected, cancellationToken)
+        return await DecidedAsync(store, placement, responseId, command, expected, cancellationToken)
             ?? Pending(http, placementId, responseId, placement.Version);
     }
 
@@ -359,26 +359,26 @@ public static partial class PlacementEndpoints
     /// rules' answer on the stored placement. Null while it is still pending.
     /// </summary>
     private static async Task<IResult?> DecidedAsync(
-        HttpContext http, PlacementStore store, StoredPlacement placement, string responseId, PlacementCommand command, long? expected,
+        PlacementStore store, StoredPlacement placement, string responseId, PlacementCommand command, long? expected,
         CancellationToken cancellationToken)
     {
         var placementId = placement.State.PlacementId;
         if (await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } outcome)
         {
-            return await AnswerAsync(http, store, placementId, outcome, expected, cancellationToken);
+            return await AnswerAsync(store, placementId, outcome, expected, cancellationToken);
         }
 
         var now = await store.LoadAsync(placementId, cancellationToken) ?? placement;
         if (await store.LoadOutcomeAsync(placementId, responseId, cancellationToken) is { } decided)
         {
-            return await AnswerAsync(http, store, placementId, decided, expected, cancellationToken); // decided while the placement was read
+            return await AnswerAsync(store, placementId, decided, expected, cancellationToken); // decided while the placement was read
         }
 
         return Precheck(now, command, null);
     }
 
     /// <summary>The answer without asking the orchestration, when there is nothing for it to do; null when there is.</summary>
-    private static IResult? Precheck(StoredPlacement placement, PlacementCommand command, long? expected)
+    private static Answer? Precheck(StoredPlacement placement, PlacementCommand command, long? expected)
     {
         if (expected is { } version && version != placement.Version)
         {
@@ -392,18 +392,16 @@ public static partial class PlacementEndpoints
 
         try
         {
-            return PlacementWorkflow.Decide(command, placement.State).Any() ? null : Unchanged(placement);
+            return PlacementWorkflow.Decide(command, placement.State).Any() ? null : new Answer(placement);
         }
         catch (CommandRejectedException rejected)
         {
-            throw new CommandRejectedException(rejected.Message) { State = PlacementOrchestration.Camel(placement.State.Phase) };
+            throw new CommandRejectedException(rejected.Message) { State = Names<PlacementPhase>.Of(placement.State.Phase) };
         }
-
-        static IResult Unchanged(StoredPlacement p) => new Answer(p);
     }
 
     private static async Task<IResult> AnswerAsync(
-        HttpContext http, PlacementStore store, string placementId, StepOutcome outcome, long? expected, CancellationToken cancellationToken)
+        PlacementStore store, string placementId, StepOutcome outcome, long? expected, CancellationToken cancellationToken)
     {
         switch (outcome.Status)
         {

@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
+using WinterOps.Functions.Http;
 
 namespace WinterOps.Functions.Placements;
 
@@ -100,7 +101,7 @@ public static class PlacementOrchestration
         }
 
         context.SetCustomStatus(Status(progress));
-        return Camel(progress.Phase);
+        return Names<PlacementPhase>.Of(progress.Phase);
     }
 
     /// <summary>An answer: an acceptance first holds a bed at the home, then books; a cancellation or admission then moves the bed.</summary>
@@ -161,9 +162,7 @@ public static class PlacementOrchestration
         return after;
     }
 
-    private static PlacementStatus Status(PlacementProgress p) => new(Camel(p.Phase), p.Round, p.OpenOffers.Count, p.WakeAt, p.Version);
-
-    public static string Camel(PlacementPhase phase) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(phase.ToString());
+    private static PlacementStatus Status(PlacementProgress p) => new(Names<PlacementPhase>.Of(p.Phase), p.Round, p.OpenOffers.Count, p.WakeAt, p.Version);
 
     /// <summary>The step id of a timer step: its time, to the millisecond.</summary>
     public static string TimerStepId(DateTime at) => "timer-" + at.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);

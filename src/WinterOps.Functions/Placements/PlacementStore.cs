@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
@@ -6,6 +5,7 @@ using Azure.Data.Tables;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Http;
 
 namespace WinterOps.Functions.Placements;
 
@@ -161,7 +161,7 @@ public sealed class PlacementStore(StorageAccount storage)
             catch (CommandRejectedException rejected)
             {
                 events = [];
-                outcome = new StepOutcome(409, rejected.Message, rejected.State ?? Camel(stored.State.Phase), stored.Version);
+                outcome = new StepOutcome(409, rejected.Message, rejected.State ?? Names<PlacementPhase>.Of(stored.State.Phase), stored.Version);
             }
             catch (VersionMismatchException mismatch)
             {
@@ -229,6 +229,4 @@ public sealed class PlacementStore(StorageAccount storage)
         new(row.GetInt32("Status")!.Value, row.GetString("Detail"), row.GetString("State"), row.GetInt64("Version")!.Value);
 
     private static string StepRow(string stepId) => $"step-{stepId}";
-
-    private static string Camel(PlacementPhase phase) => JsonNamingPolicy.CamelCase.ConvertName(phase.ToString());
 }
