@@ -88,7 +88,7 @@ var allTags = union({ application: 'WinterOps', environment: environmentName }, 
 
 // src/WinterOps.Azure/Storage/StorageOptions.cs (StorageNames) and the notification dead letters; the
 // infrastructure tests fail when the code uses a table or queue that is not here.
-var tableNames = ['streams', 'inbox', 'idempotency', 'offers', 'deadletters', 'durablechecks', 'carehomes', 'placements']
+var tableNames = ['streams', 'inbox', 'idempotency', 'offers', 'deadletters', 'durablechecks', 'carehomes', 'placements', 'rounds', 'escalations']
 var queueNames = ['outbox-dispatch', 'workflow-commands', 'workflow-timers', 'notification-deliveries']
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {

@@ -14,14 +14,13 @@ using WinterOps.Testing;
 // built on; then of the placement HTTP API (the real app in this process, placements on Durable orchestrations) against
 // the same raw transaction and a raw orchestration (start, one activity, complete) on the same local Durable engine.
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
-//        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round at scale)
+//        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round on its orchestration at scale)
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [2000,200]  (notifications through the dispatcher to a fake Service Bus)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
     var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
-    Console.WriteLine($"OPEL round on Azurite; {Environment.ProcessorCount} cores; {LoadAverage()}.");
-    await using var opelAzurite = await AzuriteServer.StartAsync();
-    await OpelBench.RunAsync(opelAzurite, sizes);
+    Console.WriteLine($"OPEL round (Durable orchestrations) on a fresh Azurite per size; {Environment.ProcessorCount} cores; {LoadAverage()}.");
+    await OpelBench.RunAsync(sizes);
     Console.WriteLine($"At the end: {LoadAverage()}.");
     return;
 }

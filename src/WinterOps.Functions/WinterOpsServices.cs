@@ -40,7 +40,7 @@ public static class WinterOpsServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
         services.TryAddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, ReturnWorkflow.Definition, RoundWorkflow.Definition, EscalationWorkflow.Definition]));
+        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, ReturnWorkflow.Definition]));
         var placements = configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
@@ -49,8 +49,9 @@ public static class WinterOpsServices
         services.AddSingleton(configuration.GetSection("Escalations").Get<EscalationOptions>() ?? new EscalationOptions());
         services.AddSingleton<RoundOpener>();
         services.AddSingleton<RoundReader>();
-        services.AddSingleton<RoundTimers>();
-        services.AddSingleton<IQueuedCommandHandler>(sp => sp.GetRequiredService<RoundTimers>());
+        services.AddSingleton<RoundStore>();
+        services.AddSingleton<EscalationStore>();
+        services.AddSingleton<Escalations>();
         services.AddSingleton<WorkflowQueues>();
         services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
         services.AddSingleton<CommandHandler>();

@@ -202,6 +202,9 @@ public sealed class NotificationEndToEndTests
         opel4.StatusCode.ShouldBe(HttpStatusCode.OK, await opel4.Content.ReadAsStringAsync());
 
         await brokerage.SettledAsync(Brokerage.Id(placement)); // the orchestration has handed its notices on
+        await Brokerage.EventuallyAsync( // and the escalation's orchestration its alert
+            async () => (await Brokerage.InboxAsync(executive)).EnumerateArray().Count(i => i.GetProperty("type").GetString() == "EscalationAlert"),
+            alerts => alerts > 0, "the escalation's alert");
         var queues = app.Get<StorageAccount>();
         await Brokerage.EventuallyAsync(
             async () =>

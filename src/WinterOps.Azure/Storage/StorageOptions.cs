@@ -83,13 +83,15 @@ public static class StorageNames
     public const string DurableChecksTable = "durablechecks";
     public const string CareHomesTable = "carehomes";
     public const string PlacementsTable = "placements";
+    public const string RoundsTable = "rounds";
+    public const string EscalationsTable = "escalations";
 
     public const string DispatchQueue = "outbox-dispatch";
     public const string CommandsQueue = "workflow-commands";
     public const string TimersQueue = "workflow-timers";
     public const string DeliveriesQueue = "notification-deliveries";
 
-    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable, DurableChecksTable, CareHomesTable, PlacementsTable];
+    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable, DurableChecksTable, CareHomesTable, PlacementsTable, RoundsTable, EscalationsTable];
 
     public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue, DeliveriesQueue];
 }

@@ -30,15 +30,8 @@ public abstract record ReturnCommand
     /// </summary>
     public sealed record Submit(
         DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
-        int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At,
-        ReturnFollowUp FollowUp) : ReturnCommand;
+        int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At) : ReturnCommand;
 }
-
-/// <summary>
-/// Who else must hear of a return: the day's round once its deadline is near (to re-assess), and, when
-/// <paramref name="Opel4Ladder"/> is set (rule 2 in force), an escalation if the partner is at OPEL 4.
-/// </summary>
-public sealed record ReturnFollowUp(DateTimeOffset RoundDeadline, IReadOnlyList<OnCallContact>? Opel4Ladder, TimeSpan AcknowledgeWithin);
 
 public abstract record ReturnEvent
 {
@@ -47,8 +40,7 @@ public abstract record ReturnEvent
     }
 
     /// <summary>A partner submitted its daily return (revision 1) or revised it (2, 3, ...); earlier revisions are kept.</summary>
-    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision, ReturnFollowUp? FollowUp = null)
-        : ReturnEvent;
+    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision) : ReturnEvent;
 }
 
 /// <summary>A partner's return for one date: every revision, the latest in force.</summary>
@@ -62,7 +54,7 @@ public sealed record ReturnState(DateOnly Date, string OdsCode, Sector Sector, I
 /// <summary>
 /// The daily OPEL return: one stream per partner and date ("return-2026-11-22-RZ1"), so returns from
 /// many partners never contend on one row. The round reads them when it assesses; only returns from
-/// near the deadline onwards are announced to it, so that it re-assesses.
+/// near the deadline onwards are announced to it (by the HTTP function), so that it re-assesses.
 /// </summary>
 public static class ReturnWorkflow
 {
@@ -83,7 +75,7 @@ public static class ReturnWorkflow
     public static IEnumerable<ReturnEvent> Decide(ReturnCommand command, ReturnState state) => command switch
     {
         ReturnCommand.Submit c when state.Latest is { } latest && Same(latest, c) => [],
-        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1), c.FollowUp)],
+        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1))],
         _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a daily return."),
     };
 
@@ -94,27 +86,14 @@ public static class ReturnWorkflow
     };
 
     /// <summary>
-    /// Rule 2 at once: a partner at effective OPEL 4 raises its escalation (one per partner and day,
-    /// however many revisions). From near the deadline, the round hears of every revision.
+    /// The return's HTTP function tells the others (rule 2's escalation, the round from near its deadline) from
+    /// the state, so a retried request that changes nothing still tells them.
     /// </summary>
-    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event)
-    {
-        // A revision of a day that has ended changes that day's record, not today's alerts.
-        if (@event is not ReturnEvent.Submitted { FollowUp: { } followUp } e || e.Revision.At >= London.StartOf(e.Date.AddDays(1)))
-        {
-            yield break;
-        }
+    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event) => [];
 
-        if (e.Revision.EffectiveLevel == 4 && followUp.Opel4Ladder is { Count: > 0 } ladder)
-        {
-            yield return RoundWorkflow.RaisePartnerAtOpel4(e.Date, e.OdsCode, ladder, followUp.AcknowledgeWithin, e.Revision.At);
-        }
-
-        if (e.Revision.At >= followUp.RoundDeadline - RoundWorkflow.LateMargin)
-        {
-            yield return new Reaction.Send(RoundWorkflow.Name, RoundWorkflow.Key(e.Date), new RoundCommand.ReturnArrived(e.OdsCode, e.Revision.Revision, e.Revision.At));
-        }
-    }
+    /// <summary>Whether the revision in force raises rule 2 (a partner at OPEL 4): made on its own day; a later revision changes that day's record, not its alerts.</summary>
+    public static bool AtOpel4(ReturnState state) =>
+        state.Latest is { EffectiveLevel: 4 } latest && latest.At < London.StartOf(state.Date.AddDays(1));
 
     private static ReturnRevision Revision(ReturnCommand.Submit c, int revision)
     {

@@ -31,13 +31,10 @@ public sealed record PartnerAssessment(string OdsCode, Sector Sector, int? Effec
 public sealed record PartnerInput(string OdsCode, Sector Sector, decimal SizeWeight, int? Level, bool Missing);
 
 /// <summary>
-/// What an assessment is made of, read from the partner registry and the day's return streams when a
-/// round timer falls due: every partner, and the on-call ladders of those at OPEL 4.
-/// <paramref name="LateReturnsNoted"/> is how many late returns the round had noted before the read
-/// began: those are in the inputs; any noted since may not be, and ask for a re-assessment.
+/// What an assessment is made of, read from the partner registry and the day's return rows when the round
+/// assesses: every partner, and the on-call ladders of those at OPEL 4.
 /// </summary>
-public sealed record RoundInputs(
-    IReadOnlyList<PartnerInput> Partners, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>> Opel4Ladders, int LateReturnsNoted = 0);
+public sealed record RoundInputs(IReadOnlyList<PartnerInput> Partners, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>> Opel4Ladders);
 
 /// <summary>The round's times, in UTC instants computed from London wall-clock times (DST-safe).</summary>
 public sealed record RoundSchedule(DateTimeOffset ReminderAt, DateTimeOffset DeadlineAt, DateTimeOffset ClosesAt)
@@ -46,99 +43,34 @@ public sealed record RoundSchedule(DateTimeOffset ReminderAt, DateTimeOffset Dea
         new(London.At(date, reminder), London.At(date, deadline), London.StartOf(date.AddDays(1)));
 }
 
-public abstract record RoundCommand
-{
-    private RoundCommand()
-    {
-    }
-
-    /// <summary>Open the day's round (the daily tick at or after 08:00 London): ask every expected partner.</summary>
-    public sealed record Open(
-        DateOnly Date, IReadOnlyList<string> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
-        EscalationPolicy? Escalations = null)
-        : RoundCommand;
-
-    /// <summary>
-    /// A return (or revision) from near the deadline onwards, announced by its stream: after the
-    /// assessment it asks for a re-assessment; before, it is noted, and an assessment whose inputs were
-    /// read before it was noted asks for a re-assessment.
-    /// </summary>
-    public sealed record ReturnArrived(string OdsCode, int Revision, DateTimeOffset At) : RoundCommand;
-
-    /// <summary>A timer at 10:30: remind the partners without a return (<paramref name="Missing"/> is read when it falls due).</summary>
-    public sealed record Remind(DateTimeOffset At, IReadOnlyList<string>? Missing = null) : RoundCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
-
-    /// <summary>A timer at 11:00: assess the round (<paramref name="Inputs"/> are read when it falls due).</summary>
-    public sealed record Assess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
-
-    /// <summary>A timer shortly after late returns: assess again (<paramref name="Inputs"/> are read when it falls due).</summary>
-    public sealed record Reassess(DateTimeOffset At, RoundInputs? Inputs = null) : RoundCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
-}
-
-public abstract record RoundEvent
-{
-    private RoundEvent()
-    {
-    }
-
-    /// <summary>The day's round opened: these partners are expected, with these times.</summary>
-    public sealed record Opened(
-        DateOnly Date, IReadOnlyList<string> Expected, IReadOnlyDictionary<Sector, decimal> PillarWeights, RoundSchedule Schedule, DateTimeOffset At,
-        EscalationPolicy? Escalations = null)
-        : RoundEvent;
-
-    /// <summary>A return arrived near or after the deadline; <paramref name="Reassess"/> when it asks for a re-assessment.</summary>
-    public sealed record LateReturn(string OdsCode, int Revision, bool Reassess, DateTimeOffset At) : RoundEvent;
-
-    /// <summary>Partners without a return were reminded.</summary>
-    public sealed record Reminded(IReadOnlyList<string> Missing, DateTimeOffset At) : RoundEvent;
-
-    /// <summary>
-    /// The round was assessed (at the deadline, or again after late returns or revisions): each
-    /// partner's level (missing ones carried forward and flagged), the pillars and the system level.
-    /// </summary>
-    /// <remarks><paramref name="ReassessDue"/> when late returns were noted while its inputs were read: a re-assessment follows shortly.</remarks>
-    public sealed record Assessed(
-        IReadOnlyList<PartnerAssessment> Partners, int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, bool Reassessment,
-        DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>>? Opel4Ladders = null, bool ReassessDue = false) : RoundEvent
-    {
-        public IReadOnlyList<string> Missing() => Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
-    }
-}
-
 /// <summary>
-/// The day's round: who is expected, when, and the latest assessment. Returns stay on their own
-/// streams; the round reads them when a timer falls due.
+/// A round's assessment (at the deadline, or again after late returns and revisions): each partner's level
+/// (missing ones carried forward and flagged), the pillars and the system level.
 /// </summary>
-public sealed record RoundState(
-    DateOnly Date,
-    RoundPhase Phase,
-    IReadOnlyList<string> Expected,
-    IReadOnlyDictionary<Sector, decimal> PillarWeights,
-    RoundSchedule? Schedule,
-    bool Reminded,
-    RoundEvent.Assessed? Assessment,
-    EscalationPolicy? Escalations = null,
-    bool ReassessPending = false,
-    int LateReturnsNoted = 0)
+public sealed record RoundAssessment(
+    IReadOnlyList<PartnerAssessment> Partners, int? SystemLevel, decimal? SystemScore, IReadOnlyList<PillarLevel> Pillars, bool Reassessment,
+    DateTimeOffset At, IReadOnlyDictionary<string, IReadOnlyList<OnCallContact>>? Opel4Ladders = null)
 {
-    public static RoundState Initial { get; } = new(default, RoundPhase.NotOpen, [], new Dictionary<Sector, decimal>(), null, false, null);
+    public IReadOnlyList<string> Missing() => Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
+}
+
+/// <summary>The notices a round sends its partners, each to many partners at once.</summary>
+public enum RoundNotice
+{
+    /// <summary>At opening, to every partner expected daily.</summary>
+    Requested,
+
+    /// <summary>At the reminder time, to those without a return.</summary>
+    Reminder,
+
+    /// <summary>After the first assessment, to those whose level was carried forward.</summary>
+    Missing,
 }
 
 /// <summary>
-/// The daily OPEL round, one stream per London date ("round-2026-11-22"): opens at 08:00, reminds
-/// at 10:30, assesses at 11:00, and re-assesses after late returns and revisions until midnight.
-/// Partners submit to their own return streams, so they never contend on the round; the timers'
-/// inputs (who is missing, every partner's level) are read from those streams when they fall due.
+/// The daily OPEL round's rules, run by the round's orchestration (one instance per London date): opens at
+/// 08:00, reminds at 10:30, assesses at 11:00, and re-assesses after late returns and revisions until midnight.
+/// Partners submit to their own return rows, so they never contend on the round; the round reads them when it assesses.
 /// </summary>
 public static class RoundWorkflow
 {
@@ -152,142 +84,45 @@ public static class RoundWorkflow
 
     public static string Key(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    public static readonly WorkflowDefinition<RoundState, RoundCommand, RoundEvent> Definition = new(
-        Name,
-        RoundState.Initial,
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<RoundCommand>(
-            ("OpenRound", typeof(RoundCommand.Open)),
-            ("ReturnArrived", typeof(RoundCommand.ReturnArrived)),
-            ("RemindMissing", typeof(RoundCommand.Remind)),
-            ("AssessRound", typeof(RoundCommand.Assess)),
-            ("ReassessRound", typeof(RoundCommand.Reassess))),
-        new TypeNames<RoundEvent>(
-            ("RoundOpened", typeof(RoundEvent.Opened)),
-            ("RoundLateReturn", typeof(RoundEvent.LateReturn)),
-            ("RoundReminded", typeof(RoundEvent.Reminded)),
-            ("RoundAssessed", typeof(RoundEvent.Assessed))),
-        new TypeNames<RoundState>(("DailyRound", typeof(RoundState))));
+    /// <summary>Whether a return made at <paramref name="at"/> is announced to the round: from near the deadline until midnight.</summary>
+    public static bool Announces(RoundSchedule schedule, DateTimeOffset at) => at >= schedule.DeadlineAt - LateMargin && at < schedule.ClosesAt;
 
-    public static IEnumerable<RoundEvent> Decide(RoundCommand command, RoundState state) => (command, state.Phase) switch
+    /// <summary>A notice to many partners (one per batch), or null when there is nobody to tell.</summary>
+    public static Notification? Notice(RoundNotice kind, DateOnly date, RoundSchedule schedule, IReadOnlyList<string> odsCodes)
     {
-        (RoundCommand.Open c, RoundPhase.NotOpen) => [new RoundEvent.Opened(c.Date, c.Expected, c.PillarWeights, c.Schedule, c.At, c.Escalations)],
-        (RoundCommand.Open, _) => [],
-
-        (RoundCommand.ReturnArrived c, RoundPhase.Collecting) when c.At < state.Schedule!.ClosesAt => [new RoundEvent.LateReturn(c.OdsCode, c.Revision, false, c.At)],
-        (RoundCommand.ReturnArrived c, RoundPhase.Assessed) when c.At < state.Schedule!.ClosesAt =>
-            [new RoundEvent.LateReturn(c.OdsCode, c.Revision, !state.ReassessPending, c.At)],
-        (RoundCommand.ReturnArrived, _) => [],
-
-        (RoundCommand.Remind { Missing: null }, _) => throw NeedsInputs(command),
-        (RoundCommand.Remind c, RoundPhase.Collecting) when !state.Reminded && c.Missing.Count > 0 && c.At < state.Schedule!.DeadlineAt =>
-            [new RoundEvent.Reminded(c.Missing, c.At)],
-        (RoundCommand.Remind, _) => [],
-
-        (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => throw NeedsInputs(command),
-        (RoundCommand.Assess c, RoundPhase.Collecting) => [Assessment(c.Inputs!, state, reassessment: false, c.At)],
-        (RoundCommand.Assess, _) => [],
-
-        (RoundCommand.Reassess { Inputs: null }, RoundPhase.Assessed) when state.ReassessPending => throw NeedsInputs(command),
-        (RoundCommand.Reassess c, RoundPhase.Assessed) when state.ReassessPending => [Assessment(c.Inputs!, state, reassessment: true, c.At)],
-        (RoundCommand.Reassess, _) => [],
-
-        _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a round that is {state.Phase}."),
-    };
-
-    /// <summary>Whether a timer command must have its inputs read before it is decided.</summary>
-    public static bool NeedsInputs(RoundCommand command, RoundState state) => (command, state.Phase) switch
-    {
-        (RoundCommand.Remind { Missing: null }, RoundPhase.Collecting) => !state.Reminded,
-        (RoundCommand.Assess { Inputs: null }, RoundPhase.Collecting) => true,
-        (RoundCommand.Reassess { Inputs: null }, RoundPhase.Assessed) => state.ReassessPending,
-        _ => false,
-    };
-
-    public static RoundState Evolve(RoundState state, RoundEvent @event) => @event switch
-    {
-        RoundEvent.Opened e => state with
+        var day = Key(date);
+        var deadline = London.TimeOfDay(schedule.DeadlineAt).ToString("HH:mm", CultureInfo.InvariantCulture);
+        var notice = kind switch
         {
-            Date = e.Date, Phase = RoundPhase.Collecting, Expected = e.Expected, PillarWeights = e.PillarWeights, Schedule = e.Schedule, Escalations = e.Escalations,
-        },
-        RoundEvent.LateReturn e => state with { ReassessPending = state.ReassessPending || e.Reassess, LateReturnsNoted = state.LateReturnsNoted + 1 },
-        RoundEvent.Reminded => state with { Reminded = true },
-        RoundEvent.Assessed e => state with { Phase = RoundPhase.Assessed, Assessment = e, ReassessPending = e.ReassessDue },
-        _ => state,
-    };
-
-    public static IEnumerable<Reaction> React(string streamId, RoundState state, RoundEvent @event)
-    {
-        var date = Key(state.Date);
-        switch (@event)
-        {
-            case RoundEvent.Opened e:
-                if (ToPartners("OpelReturnRequested", e.Expected, $"Daily OPEL return for {date} is open", state,
-                        ("deadline", e.Schedule.DeadlineAt.ToString("O", CultureInfo.InvariantCulture))) is { } requested)
-                {
-                    yield return requested;
-                }
-
-                yield return new Reaction.Send(Name, date, new RoundCommand.Remind(e.Schedule.ReminderAt), e.Schedule.ReminderAt);
-                yield return new Reaction.Send(Name, date, new RoundCommand.Assess(e.Schedule.DeadlineAt), e.Schedule.DeadlineAt);
-                break;
-            case RoundEvent.LateReturn { Reassess: true } e:
-                yield return Reassess(date, e.At);
-                break;
-            case RoundEvent.Reminded e:
-                var deadline = London.TimeOfDay(state.Schedule!.DeadlineAt).ToString("HH:mm", CultureInfo.InvariantCulture);
-                if (ToPartners("OpelReturnReminder", e.Missing, $"Reminder: your OPEL return for {date} is due by {deadline}", state) is { } reminder)
-                {
-                    yield return reminder;
-                }
-
-                break;
-            case RoundEvent.Assessed e:
-                if (e.ReassessDue)
-                {
-                    yield return Reassess(date, e.At);
-                }
-
-                var missing = e.Missing();
-                yield return new Reaction.Notify(Note(
-                    "OpelRoundAssessed", Recipient.Role("Coordinator"),
-                    $"{(e.Reassessment ? "Re-assessed" : "Assessed")} {date}: system OPEL {e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, {missing.Count} missing",
-                    state, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", missing.Count.ToString(CultureInfo.InvariantCulture))));
-                if (!e.Reassessment)
-                {
-                    if (ToPartners("OpelReturnMissing", missing, $"No OPEL return for {date} by the deadline: your last level is carried forward", state) is { } carried)
-                    {
-                        yield return carried with { Notification = carried.Notification with { Severity = Severity.Warning } };
-                    }
-                }
-
-                foreach (var reaction in Escalations(state, e))
-                {
-                    yield return reaction;
-                }
-
-                break;
-        }
+            RoundNotice.Requested => ToPartners(
+                "OpelReturnRequested", odsCodes, $"Daily OPEL return for {day} is open", date, ("deadline", schedule.DeadlineAt.ToString("O", CultureInfo.InvariantCulture))),
+            RoundNotice.Reminder => ToPartners("OpelReturnReminder", odsCodes, $"Reminder: your OPEL return for {day} is due by {deadline}", date),
+            RoundNotice.Missing => ToPartners("OpelReturnMissing", odsCodes, $"No OPEL return for {day} by the deadline: your last level is carried forward", date),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+        return kind == RoundNotice.Missing && notice is not null ? notice with { Severity = Severity.Warning } : notice;
     }
 
-    /// <summary>
-    /// Effective levels (missing partners carried forward and flagged), pillars and the system level;
-    /// due a re-assessment when the round noted late returns after the inputs were read.
-    /// </summary>
-    public static RoundEvent.Assessed Assessment(RoundInputs inputs, RoundState state, bool reassessment, DateTimeOffset at)
+    /// <summary>The coordinators' notice of an assessment.</summary>
+    public static Notification Assessed(DateOnly date, RoundAssessment e)
+    {
+        var missing = e.Missing();
+        return Note(
+            "OpelRoundAssessed", Recipient.Role("Coordinator"),
+            $"{(e.Reassessment ? "Re-assessed" : "Assessed")} {Key(date)}: system OPEL {e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, {missing.Count} missing",
+            date, ("systemLevel", e.SystemLevel?.ToString(CultureInfo.InvariantCulture) ?? ""), ("missing", missing.Count.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Effective levels (missing partners carried forward and flagged), pillars and the system level.</summary>
+    public static RoundAssessment Assess(RoundInputs inputs, IReadOnlyDictionary<Sector, decimal> pillarWeights, bool reassessment, DateTimeOffset at)
     {
         var partners = inputs.Partners.OrderBy(p => p.OdsCode, StringComparer.Ordinal).ToList();
         var system = Scoring.System(
-            partners.Where(p => p.Level is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, p.SizeWeight, p.Level!.Value)), state.PillarWeights);
-        return new RoundEvent.Assessed(
+            partners.Where(p => p.Level is not null).Select(p => new PartnerLevel(p.OdsCode, p.Sector, p.SizeWeight, p.Level!.Value)), pillarWeights);
+        return new RoundAssessment(
             partners.Select(p => new PartnerAssessment(p.OdsCode, p.Sector, p.Level, p.Missing)).ToList(), system.Level, system.Score, system.Pillars,
-            reassessment, at, inputs.Opel4Ladders.Count == 0 ? null : inputs.Opel4Ladders, ReassessDue: state.LateReturnsNoted > inputs.LateReturnsNoted);
+            reassessment, at, inputs.Opel4Ladders.Count == 0 ? null : inputs.Opel4Ladders);
     }
-
-    private static Reaction.Send Reassess(string date, DateTimeOffset after) =>
-        new(Name, date, new RoundCommand.Reassess(after + ReassessDelay), after + ReassessDelay);
 
     /// <summary>Rule 2: an escalation for a partner at OPEL 4, to its own on-call ladder (one per partner and day).</summary>
     public static Reaction.Send RaisePartnerAtOpel4(DateOnly date, string odsCode, IReadOnlyList<OnCallContact> ladder, TimeSpan acknowledgeWithin, DateTimeOffset at) =>
@@ -295,18 +130,18 @@ public static class RoundWorkflow
             EscalationRule.PartnerAtOpel4, date, odsCode, $"{odsCode} is at OPEL 4 ({Key(date)})", new Dictionary<string, string> { ["odsCode"] = odsCode },
             ladder, acknowledgeWithin, at));
 
-    private static CommandRejectedException NeedsInputs(RoundCommand command) =>
-        new($"{command.GetType().Name} must have its inputs read from the return streams before it is decided.");
-
-    /// <summary>Rules 1, 3 and 4 at every assessment; rule 1 resolves when the system level falls below 3 again.</summary>
-    private static IEnumerable<Reaction> Escalations(RoundState state, RoundEvent.Assessed e)
+    /// <summary>
+    /// The escalations an assessment raises or resolves (rules 1-4), each as a command for its escalation; rule 1
+    /// resolves when the system level falls below 3 again.
+    /// </summary>
+    public static IEnumerable<Reaction.Send> Escalations(DateOnly date, EscalationPolicy policy, RoundAssessment e)
     {
-        if (state.Escalations is not { } policy || e.SystemLevel is not { } level)
+        if (e.SystemLevel is not { } level)
         {
             yield break;
         }
 
-        var date = Key(state.Date);
+        var day = Key(date);
         var previous = policy.PreviousSystemLevels;
         if (policy.Rules.Contains(EscalationRule.PartnerAtOpel4))
         {
@@ -314,29 +149,29 @@ public static class RoundWorkflow
             foreach (var partner in e.Partners.Where(p => p.EffectiveLevel == 4))
             {
                 var ladder = e.Opel4Ladders?.GetValueOrDefault(partner.OdsCode) is { Count: > 0 } own ? own : policy.SystemLadder;
-                yield return RaisePartnerAtOpel4(state.Date, partner.OdsCode, ladder, policy.AcknowledgeWithin, e.At);
+                yield return RaisePartnerAtOpel4(date, partner.OdsCode, ladder, policy.AcknowledgeWithin, e.At);
             }
         }
 
         if (policy.Rules.Contains(EscalationRule.SystemLevel))
         {
             yield return level >= 3
-                ? Raise(state, policy, EscalationRule.SystemLevel, "system", $"The system is at OPEL {level} ({date})", policy.SystemLadder, e.At,
+                ? Raise(date, policy, EscalationRule.SystemLevel, "system", $"The system is at OPEL {level} ({day})", e.At,
                     ("systemLevel", $"{level}"), ("partners", Breakdown(e.Partners)))
-                : new Reaction.Send(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, EscalationRule.SystemLevel, "system"),
+                : new Reaction.Send(EscalationWorkflow.Name, EscalationWorkflow.Key(date, EscalationRule.SystemLevel, "system"),
                     new EscalationCommand.Resolve($"The system level fell to OPEL {level}.", e.At));
         }
 
         if (policy.Rules.Contains(EscalationRule.SystemLevelRose) && previous.Count > 0 && previous[0] is { } yesterday && level >= yesterday + 1)
         {
-            yield return Raise(state, policy, EscalationRule.SystemLevelRose, "system", $"The system level rose from OPEL {yesterday} to {level} ({date})",
-                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("previousLevel", $"{yesterday}"), ("partners", Breakdown(e.Partners)));
+            yield return Raise(date, policy, EscalationRule.SystemLevelRose, "system", $"The system level rose from OPEL {yesterday} to {level} ({day})",
+                e.At, ("systemLevel", $"{level}"), ("previousLevel", $"{yesterday}"), ("partners", Breakdown(e.Partners)));
         }
 
         if (policy.Rules.Contains(EscalationRule.SustainedPressure) && level >= 3 && previous.Count >= 2 && previous.Take(2).All(p => p >= 3))
         {
-            yield return Raise(state, policy, EscalationRule.SustainedPressure, "system", $"The system has been at OPEL 3 or above for 3 days ({date})",
-                policy.SystemLadder, e.At, ("systemLevel", $"{level}"), ("partners", Breakdown(e.Partners)));
+            yield return Raise(date, policy, EscalationRule.SustainedPressure, "system", $"The system has been at OPEL 3 or above for 3 days ({day})",
+                e.At, ("systemLevel", $"{level}"), ("partners", Breakdown(e.Partners)));
         }
     }
 
@@ -384,26 +219,25 @@ public static class RoundWorkflow
     }
 
     private static Reaction.Send Raise(
-        RoundState state, EscalationPolicy policy, EscalationRule rule, string subject, string summary, IReadOnlyList<OnCallContact> ladder, DateTimeOffset at,
-        params (string Key, string Value)[] details) =>
-        new(EscalationWorkflow.Name, EscalationWorkflow.Key(state.Date, rule, subject), new EscalationCommand.Raise(
-            rule, state.Date, subject, summary, details.ToDictionary(d => d.Key, d => d.Value), ladder, policy.AcknowledgeWithin, at));
+        DateOnly date, EscalationPolicy policy, EscalationRule rule, string subject, string summary, DateTimeOffset at, params (string Key, string Value)[] details) =>
+        new(EscalationWorkflow.Name, EscalationWorkflow.Key(date, rule, subject), new EscalationCommand.Raise(
+            rule, date, subject, summary, details.ToDictionary(d => d.Key, d => d.Value), policy.SystemLadder, policy.AcknowledgeWithin, at));
 
-    /// <summary>One notice (one outbox row) for many partners, however many; null when there are none.</summary>
-    private static Reaction.Notify? ToPartners(string type, IEnumerable<string> odsCodes, string title, RoundState state, params (string Key, string Value)[] data)
+    /// <summary>One notice for many partners, however many; null when there are none.</summary>
+    private static Notification? ToPartners(string type, IEnumerable<string> odsCodes, string title, DateOnly date, params (string Key, string Value)[] data)
     {
         var recipients = odsCodes.Select(Recipient.Org).ToList();
-        return recipients.Count == 0 ? null : new Reaction.Notify(Note(type, recipients[0], title, state, data) with { AlsoTo = recipients.Skip(1).ToList() });
+        return recipients.Count == 0 ? null : Note(type, recipients[0], title, date, data) with { AlsoTo = recipients.Skip(1).ToList() };
     }
 
-    private static Notification Note(string type, Recipient to, string title, RoundState state, params (string Key, string Value)[] data)
+    private static Notification Note(string type, Recipient to, string title, DateOnly date, params (string Key, string Value)[] data)
     {
-        var values = new Dictionary<string, string> { ["date"] = Key(state.Date) };
+        var values = new Dictionary<string, string> { ["date"] = Key(date) };
         foreach (var (key, value) in data)
         {
             values[key] = value;
         }
 
-        return new Notification(type, to, title, $"{Name}-{Key(state.Date)}", values, $"/api/returns/{Key(state.Date)}");
+        return new Notification(type, to, title, $"{Name}-{Key(date)}", values, $"/api/returns/{Key(date)}");
     }
 }

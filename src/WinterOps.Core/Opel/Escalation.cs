@@ -48,10 +48,7 @@ public abstract record EscalationCommand
         IReadOnlyList<OnCallContact> Ladder, TimeSpan AcknowledgeWithin, DateTimeOffset At) : EscalationCommand;
 
     /// <summary>A timer: the acknowledgement window of alert <paramref name="Step"/> ended.</summary>
-    public sealed record AcknowledgementDue(int Step, DateTimeOffset At) : EscalationCommand, ITimerCommand
-    {
-        public ITimerCommand RunningAt(DateTimeOffset at) => this with { At = at };
-    }
+    public sealed record AcknowledgementDue(int Step, DateTimeOffset At) : EscalationCommand;
 
     public sealed record Acknowledge(string By, string? Note, DateTimeOffset At) : EscalationCommand;
 
@@ -97,7 +94,7 @@ public sealed record EscalationState(
 /// <summary>
 /// An escalation: raised -> alerted -> acknowledged within the window, else re-alerted to the next
 /// contact on the on-call ladder (wrapping round) until someone does; resolved when the condition
-/// clears or a coordinator closes it. One stream per condition and day, so duplicates cannot arise.
+/// clears or a coordinator closes it. One escalation (and one orchestration) per condition and day, so duplicates cannot arise.
 /// </summary>
 public static class EscalationWorkflow
 {
@@ -110,28 +107,24 @@ public static class EscalationWorkflow
     public static Recipient AlertedRole(EscalationRule rule) =>
         Recipient.Role(rule == EscalationRule.PlacementUnplacedPastRequiredBy ? "Coordinator" : "Executive");
 
-    /// <summary>The stream key of a condition on a day: the same condition, the same stream.</summary>
+    /// <summary>The id of a condition on a day: the same condition, the same escalation.</summary>
     public static string Key(DateOnly date, EscalationRule rule, string subject) =>
         $"{date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}-{rule}-{subject}";
 
-    public static readonly WorkflowDefinition<EscalationState, EscalationCommand, EscalationEvent> Definition = new(
-        Name,
-        EscalationState.Initial,
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<EscalationCommand>(
-            ("RaiseEscalation", typeof(EscalationCommand.Raise)),
-            ("AcknowledgementDue", typeof(EscalationCommand.AcknowledgementDue)),
-            ("AcknowledgeEscalation", typeof(EscalationCommand.Acknowledge)),
-            ("ResolveEscalation", typeof(EscalationCommand.Resolve))),
-        new TypeNames<EscalationEvent>(
-            ("EscalationRaised", typeof(EscalationEvent.Raised)),
-            ("EscalationAlerted", typeof(EscalationEvent.Alerted)),
-            ("EscalationAcknowledged", typeof(EscalationEvent.Acknowledged)),
-            ("EscalationResolved", typeof(EscalationEvent.Resolved)),
-            ("EscalationConditionCleared", typeof(EscalationEvent.Cleared))),
-        new TypeNames<EscalationState>(("Escalation", typeof(EscalationState))));
+    /// <summary>The stored names of the audited events.</summary>
+    public static readonly TypeNames<EscalationEvent> Events = new(
+        ("EscalationRaised", typeof(EscalationEvent.Raised)),
+        ("EscalationAlerted", typeof(EscalationEvent.Alerted)),
+        ("EscalationAcknowledged", typeof(EscalationEvent.Acknowledged)),
+        ("EscalationResolved", typeof(EscalationEvent.Resolved)),
+        ("EscalationConditionCleared", typeof(EscalationEvent.Cleared)));
+
+    /// <summary>The stored names of the commands (a person's acknowledgement or resolution is stored before the orchestration decides it).</summary>
+    public static readonly TypeNames<EscalationCommand> Commands = new(
+        ("RaiseEscalation", typeof(EscalationCommand.Raise)),
+        ("AcknowledgementDue", typeof(EscalationCommand.AcknowledgementDue)),
+        ("AcknowledgeEscalation", typeof(EscalationCommand.Acknowledge)),
+        ("ResolveEscalation", typeof(EscalationCommand.Resolve)));
 
     public static IEnumerable<EscalationEvent> Decide(EscalationCommand command, EscalationState state) => (command, state.Status) switch
     {
@@ -180,14 +173,14 @@ public static class EscalationWorkflow
         _ => state,
     };
 
-    public static IEnumerable<Reaction> React(string streamId, EscalationState state, EscalationEvent @event)
+    /// <summary>Who hears of an event of escalation <paramref name="key"/>: the alerted (and the next on the ladder), then the coordinators.</summary>
+    public static IEnumerable<Notification> Notices(string key, EscalationState state, EscalationEvent @event)
     {
         if (state.Raised is not { } raised)
         {
             yield break; // cleared before anything was raised: nobody to tell
         }
 
-        var key = streamId[(Name.Length + 1)..];
         var data = new Dictionary<string, string>(raised.Details)
         {
             ["escalationId"] = key,
@@ -201,17 +194,15 @@ public static class EscalationWorkflow
                 IReadOnlyList<string>? person = e.Alert.Contact.EntraUserId is { } user ? [user] : null;
 
                 // One notice: the Executives, or the coordination centre for rule 5 (and the contact in Teams), and the contact's organisation.
-                yield return new Reaction.Notify(new Notification(
+                yield return new Notification(
                     "EscalationAlert", AlertedRole(raised.Rule), $"{(e.Alert.Step > 1 ? "Not acknowledged: " : "")}{raised.Summary}", key, alert,
-                    $"/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person));
-
-                yield return new Reaction.Send(Name, key, new EscalationCommand.AcknowledgementDue(e.Alert.Step, e.Alert.AcknowledgeBy), e.Alert.AcknowledgeBy);
+                    $"/escalations/{key}", e.Alert.Contact.Org.Length > 0 ? [Recipient.Org(e.Alert.Contact.Org)] : null, Severity.Critical, person);
                 break;
             case EscalationEvent.Acknowledged e:
-                yield return new Reaction.Notify(new Notification("EscalationAcknowledged", Recipient.Role("Coordinator"), $"Acknowledged by {e.By}: {raised.Summary}", key, data, $"/escalations/{key}"));
+                yield return new Notification("EscalationAcknowledged", Recipient.Role("Coordinator"), $"Acknowledged by {e.By}: {raised.Summary}", key, data, $"/escalations/{key}");
                 break;
-            case EscalationEvent.Resolved e:
-                yield return new Reaction.Notify(new Notification("EscalationResolved", Recipient.Role("Coordinator"), $"Resolved: {raised.Summary}", key, data, $"/escalations/{key}"));
+            case EscalationEvent.Resolved:
+                yield return new Notification("EscalationResolved", Recipient.Role("Coordinator"), $"Resolved: {raised.Summary}", key, data, $"/escalations/{key}");
                 break;
         }
     }

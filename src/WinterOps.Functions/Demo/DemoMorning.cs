@@ -1,4 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
@@ -12,7 +13,7 @@ namespace WinterOps.Functions.Demo;
 /// <summary>
 /// Development only: a simulated morning, so a new user sees a round and a system level within a
 /// minute. Opens today's round, has every demo partner but one report (one acute trust at OPEL 4),
-/// and assesses at once, through the same workflows as the API and the timers.
+/// and has the round's orchestration assess at once, through the same code as the API and the timers.
 /// </summary>
 public static class DemoMorning
 {
@@ -22,14 +23,16 @@ public static class DemoMorning
 
     /// <summary>Development only: open today's round, submit the demo partners' returns (one at OPEL 4, one missing) and assess it.</summary>
     [Function("SimulateMorning")]
-    public static Task SimulateMorning([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/simulate-morning")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator).InDevelopmentOnly(), SimulateAsync);
+    public static Task SimulateMorning([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/simulate-morning")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator).InDevelopmentOnly(), SimulateAsync, client);
 
     private static async Task<IResult> SimulateAsync(
-        RoundOpener opener, RoundTimers timers, RoundReader reader, CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations,
-        TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, RoundOpener opener, RoundStore rounds, RoundReader reader, CommandHandler handler, FrameworkSet frameworks, RoundOptions options,
+        EscalationOptions escalations, Escalations raise, TimeProvider time, CancellationToken cancellationToken)
     {
-        var today = (await opener.OpenTodayAsync(force: true, cancellationToken))!.Value;
+        var durable = http.DurableClient();
+        var today = (await opener.OpenTodayAsync(durable, force: true, cancellationToken))!.Value;
         var now = time.GetUtcNow();
         var actor = Actor.System("demo-morning");
         await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
@@ -44,19 +47,19 @@ public static class DemoMorning
             var metrics = framework is null ? new Dictionary<string, decimal>() : Metrics(framework, partner.OdsCode == UnderPressure ? 4 : 2);
             var assessment = framework is null ? new Assessment(null, null, 0, 0, []) : Scoring.Score(framework, metrics);
             var declared = assessment.Level is null ? 2 : (int?)null;
-            await handler.HandleAsync(
+            var submitted = await handler.HandleAsync(
                 ReturnWorkflow.Definition, ReturnWorkflow.Key(today, partner.OdsCode),
                 new ReturnCommand.Submit(
                     today, partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, declared,
-                    declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now,
-                    ReturnEndpoints.FollowUp(today, partner, options, escalations)),
+                    declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now),
                 new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now), cancellationToken: cancellationToken);
+            await ReturnEndpoints.FollowUpAsync(durable, submitted.State, partner, options, escalations, raise, rounds, now, actor, cancellationToken);
         }
 
-        // Assessed now rather than at the deadline, through the same path as the timer.
-        await timers.RunAsync(
-            RoundWorkflow.Key(today), new RoundCommand.Assess(now), new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-assess", actor, now), cancellationToken);
-        var round = await RoundEndpoints.LoadAsync(today, handler, reader, cancellationToken);
+        // Assessed now rather than at the deadline, by the round's own orchestration; the answer waits for it (bounded).
+        await durable.RaiseEventAsync(RoundOrchestration.InstanceId(today), RoundOrchestration.WakeEvent, new RoundWake(AssessNow: true), cancellationToken);
+        await Api.WaitAsync(() => rounds.LoadAsync(today, cancellationToken), r => r is { Assessments: > 0 }, TimeSpan.FromSeconds(30), cancellationToken);
+        var round = await RoundEndpoints.LoadAsync(today, rounds, reader, cancellationToken);
         return TypedResults.Ok(new
         {
             date = today,

@@ -165,4 +165,25 @@ public static class Api
             await http.Response.WriteAsync($"Status Code: {status}; {Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)}");
         }
     }
+
+    /// <summary>
+    /// Reads until <paramref name="done"/> or <paramref name="limit"/> (a person waiting for an orchestration's decision):
+    /// the table row, not Durable's own status, which the Azure Storage provider polls every 2 s.
+    /// </summary>
+    public static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + limit;
+        var delay = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow >= until)
+            {
+                return value;
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 200));
+        }
+    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
@@ -26,8 +27,9 @@ public static partial class ReturnEndpoints
 
     /// <summary>Submit or revise a partner's daily OPEL return (the partner's own users). The answer shows the score per parameter.</summary>
     [Function("PutReturn")]
-    public static Task PutReturn([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/returns/{date}/{odsCode}")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Partner), PutAsync);
+    public static Task PutReturn([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/returns/{date}/{odsCode}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Partner), PutAsync, client);
 
     /// <summary>A partner's return for a date, with every revision (the partner, Executives, Coordinators).</summary>
     [Function("GetReturn")]
@@ -37,7 +39,7 @@ public static partial class ReturnEndpoints
 
     private static async Task<IResult> PutAsync(
         string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, RoundOptions round,
-        EscalationOptions escalations, TimeProvider time, CancellationToken cancellationToken)
+        EscalationOptions escalations, Escalations raise, RoundStore rounds, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         var now = time.GetUtcNow();
@@ -59,8 +61,9 @@ public static partial class ReturnEndpoints
             ReturnWorkflow.Definition, ReturnWorkflow.Key(day, odsCode),
             new ReturnCommand.Submit(
                 day, odsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
-                frameworks.Version, caller.Name, now, FollowUp(day, partner, round, escalations)),
+                frameworks.Version, caller.Name, now),
             http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
+        await FollowUpAsync(http.DurableClient(), result.State, partner, round, escalations, raise, rounds, now, caller.ToActor(), cancellationToken);
         http.Response.Headers.ETag = result.ETag;
         return TypedResults.Ok(ToResponse(result.State, framework, withRevisions: false));
     }
@@ -89,14 +92,30 @@ public static partial class ReturnEndpoints
         return TypedResults.Ok(ToResponse(state, frameworks.For(state.Sector), withRevisions: true));
     }
 
-    /// <summary>The round's deadline that day, and the partner's ladder when rule 2 (a partner at OPEL 4) is in force.</summary>
-    public static ReturnFollowUp FollowUp(DateOnly day, PartnerState.Registered partner, RoundOptions round, EscalationOptions escalations) => new(
-        RoundSchedule.For(day, round.ReminderAt, round.DeadlineAt).DeadlineAt,
-        escalations.InForce.Contains(EscalationRule.PartnerAtOpel4) ? OwnOrSystemLadder(partner, escalations) : null,
-        escalations.AcknowledgeWithin);
+    /// <summary>
+    /// Tells the others of the return in force, from its state, so a retried request that changed nothing still tells
+    /// them: rule 2 raises the partner's escalation when it is at OPEL 4 (once per partner and day, however many
+    /// revisions); from near the deadline until midnight the round hears of it and re-assesses.
+    /// </summary>
+    public static async Task FollowUpAsync(
+        DurableTaskClient durable, ReturnState state, PartnerState.Registered partner, RoundOptions round, EscalationOptions escalations, Escalations raise,
+        RoundStore rounds, DateTimeOffset now, Actor by, CancellationToken cancellationToken)
+    {
+        var latest = state.Latest!;
+        if (escalations.InForce.Contains(EscalationRule.PartnerAtOpel4) && ReturnWorkflow.AtOpel4(state))
+        {
+            var ladder = RoundReader.Ladder(partner) is { Count: > 0 } own ? own : [escalations.Fallback];
+            await raise.ApplyAsync(
+                durable, RoundWorkflow.RaisePartnerAtOpel4(state.Date, state.OdsCode, ladder, escalations.AcknowledgeWithin, latest.At),
+                $"return-{RoundWorkflow.Key(state.Date)}-{state.OdsCode}-{latest.Revision.ToString(CultureInfo.InvariantCulture)}", by, cancellationToken);
+        }
 
-    private static IReadOnlyList<OnCallContact> OwnOrSystemLadder(PartnerState.Registered partner, EscalationOptions escalations) =>
-        RoundReader.Ladder(partner) is { Count: > 0 } own ? own : [escalations.Fallback];
+        if (RoundWorkflow.Announces(RoundSchedule.For(state.Date, round.ReminderAt, round.DeadlineAt), now)
+            && await rounds.LoadAsync(state.Date, cancellationToken) is { Phase: not RoundPhase.NotOpen })
+        {
+            await durable.RaiseEventAsync(RoundOrchestration.InstanceId(state.Date), RoundOrchestration.ReturnArrivedEvent, state.OdsCode, cancellationToken);
+        }
+    }
 
     private static DateOnly ValidDate(string date, DateOnly today)
     {

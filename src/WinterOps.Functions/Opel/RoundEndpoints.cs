@@ -41,31 +41,30 @@ public static class RoundEndpoints
         Api.RunAsync(request, Access.AnyCaller, GetHistoryAsync);
 
 
-    private static async Task<IResult> GetRoundAsync(string date, CommandHandler handler, RoundReader reader, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await LoadAsync(ParseDate(date), handler, reader, cancellationToken));
+    private static async Task<IResult> GetRoundAsync(string date, RoundStore rounds, RoundReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await LoadAsync(ParseDate(date), rounds, reader, cancellationToken));
 
     private static async Task<IResult> GetStatusAsync(
-        string? date, HttpContext http, CommandHandler handler, RoundReader reader, TimeProvider time, CancellationToken cancellationToken)
+        string? date, HttpContext http, RoundStore rounds, EscalationStore escalations, RoundReader reader, TimeProvider time, CancellationToken cancellationToken)
     {
         var day = date is null ? London.Today(time.GetUtcNow()) : ParseDate(date);
         var open = new List<OpenEscalation>();
         var caller = http.Caller();
-        var seesEscalations = caller.IsIn(Roles.Executive) || caller.IsIn(Roles.Coordinator);
-        await foreach (var (e, head) in seesEscalations
-                           ? handler.LoadAllAsync(EscalationWorkflow.Definition, cancellationToken)
-                           : AsyncEnumerable.Empty<(EscalationState, StoredHead)>())
+        if (caller.IsIn(Roles.Executive) || caller.IsIn(Roles.Coordinator))
         {
-            if (e.Raised?.Date == day && e.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged)
+            await foreach (var e in escalations.LoadAllAsync(day, cancellationToken))
             {
-                open.Add(new OpenEscalation(head.StreamId[(EscalationWorkflow.Name.Length + 1)..], e.Raised.Rule, e.Status, e.Raised.Summary));
+                if (e.State.Status is EscalationStatus.Alerted or EscalationStatus.Acknowledged)
+                {
+                    open.Add(new OpenEscalation(e.Id, e.State.Raised!.Rule, e.State.Status, e.State.Raised.Summary));
+                }
             }
         }
 
-        return TypedResults.Ok(new SystemStatusView(await LoadAsync(day, handler, reader, cancellationToken), open));
+        return TypedResults.Ok(new SystemStatusView(await LoadAsync(day, rounds, reader, cancellationToken), open));
     }
 
-    private static async Task<IResult> GetHistoryAsync(
-        string? from, string? to, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> GetHistoryAsync(string? from, string? to, RoundStore rounds, TimeProvider time, CancellationToken cancellationToken)
     {
         var last = to is null ? London.Today(time.GetUtcNow()) : ParseDate(to, "to");
         var first = from is null ? last.AddDays(-13) : ParseDate(from, "from");
@@ -76,26 +75,28 @@ public static class RoundEndpoints
         var days = new List<HistoryDay>();
         for (var day = first; day <= last; day = day.AddDays(1))
         {
-            var (round, _) = await handler.LoadAsync(RoundWorkflow.Definition, RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(day)), cancellationToken);
-            if (round.Assessment is { } a)
+            if (await rounds.LoadAsync(day, cancellationToken) is { Assessments: > 0 } round)
             {
-                days.Add(new HistoryDay(day, a.SystemLevel, a.SystemScore, a.Partners.Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()));
+                var partners = await rounds.ReadPartnersAsync(day, cancellationToken);
+                days.Add(new HistoryDay(day, round.SystemLevel, round.SystemScore, partners.Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()));
             }
         }
 
         return TypedResults.Ok(days);
     }
 
-    /// <summary>The round as assessed; before its assessment, the returns as they stand (read from their streams).</summary>
-    public static async Task<RoundView> LoadAsync(DateOnly date, CommandHandler handler, RoundReader reader, CancellationToken cancellationToken)
+    /// <summary>The round as assessed; before its assessment, the returns as they stand (read from their rows).</summary>
+    public static async Task<RoundView> LoadAsync(DateOnly date, RoundStore rounds, RoundReader reader, CancellationToken cancellationToken)
     {
-        var (s, _) = await handler.LoadAsync(RoundWorkflow.Definition, RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(date)), cancellationToken);
-        var partners = s.Assessment?.Partners.Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()
-            ?? (await reader.ReadAsync(date, cancellationToken)).Partners.Select(p => new RoundPartnerView(p.OdsCode, p.Missing ? null : p.Level, p.Missing)).ToList();
+        var s = await rounds.LoadAsync(date, cancellationToken);
+        var partners = s is { Assessments: > 0 }
+            ? (await rounds.ReadPartnersAsync(date, cancellationToken)).Select(p => new RoundPartnerView(p.OdsCode, p.EffectiveLevel, p.Missing)).ToList()
+            : (await reader.ReadAsync(date, cancellationToken)).Inputs.Partners.Select(p => new RoundPartnerView(p.OdsCode, p.Missing ? null : p.Level, p.Missing)).ToList();
         var missing = partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
+        var phase = s?.Phase ?? RoundPhase.NotOpen;
         return new RoundView(
-            date, s.Phase, s.Phase == RoundPhase.NotOpen ? partners.Count : s.Expected.Count, partners.Count - missing.Count, missing, partners,
-            s.Assessment?.SystemLevel, s.Assessment?.SystemScore, s.Assessment?.Pillars ?? [], s.Assessment?.At, s.Schedule?.DeadlineAt);
+            date, phase, phase == RoundPhase.NotOpen ? partners.Count : s!.Expected, partners.Count - missing.Count, missing, partners,
+            s?.SystemLevel, s?.SystemScore, s?.Pillars ?? [], s?.AssessedAt, s?.Schedule?.DeadlineAt);
     }
 
     /// <summary>Rounds are read with their neighbours (the day before, a range of days): dates stay well inside what DateOnly can hold.</summary>

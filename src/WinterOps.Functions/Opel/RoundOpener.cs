@@ -1,8 +1,8 @@
 using Microsoft.Azure.Functions.Worker;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
-using WinterOps.Core.Partners;
-using WinterOps.Core.Workflows;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace WinterOps.Functions.Opel;
 
@@ -45,23 +45,23 @@ public sealed class EscalationOptions
 }
 
 /// <summary>
-/// The daily tick (a timer function, every 5 minutes in UTC): once London time is past the opening
-/// time, opens today's round if it is not open, asking every partner expected daily. Idempotent, so a restart in the middle of the day changes nothing,
-/// and correct on the days the clocks change because it compares London wall-clock time.
+/// The daily tick (a timer function, every 5 minutes in UTC): once London time is past the opening time, starts
+/// today's round orchestration if it has not started. Whether to start is decided by the round's row, not by the
+/// start call, so a restart in the middle of the day, or two hosts ticking at once, start it once; and it is correct
+/// on the days the clocks change because it compares London wall-clock time.
 /// </summary>
-public sealed partial class RoundOpener(
-    CommandHandler handler, FrameworkSet frameworks, RoundOptions options, EscalationOptions escalations, TimeProvider time,
-    ILogger<RoundOpener> logger)
+public sealed partial class RoundOpener(RoundStore rounds, RoundOptions options, TimeProvider time, ILogger<RoundOpener> logger)
 {
     /// <summary>The timer function: every 5 minutes in UTC, since the opening time is London's (DST-safe).</summary>
     [Function("DailyTick")]
-    public Task DailyTick([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) => TickAsync(cancellationToken);
+    public Task DailyTick([TimerTrigger("0 */5 * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken) =>
+        TickAsync(durable, cancellationToken);
 
-    /// <summary>Opens today's round when due; returns today's date once the round is due (opened now or before), else null.</summary>
-    public Task<DateOnly?> TickAsync(CancellationToken cancellationToken) => OpenTodayAsync(force: false, cancellationToken);
+    /// <summary>Starts today's round when due; returns today's date once the round is due (started now or before), else null.</summary>
+    public Task<DateOnly?> TickAsync(DurableTaskClient durable, CancellationToken cancellationToken) => OpenTodayAsync(durable, force: false, cancellationToken);
 
-    /// <summary>Opens today's round if it is not open; before the opening time only when <paramref name="force"/> (the demo).</summary>
-    public async Task<DateOnly?> OpenTodayAsync(bool force, CancellationToken cancellationToken)
+    /// <summary>Starts today's round if it has not started; before the opening time only when <paramref name="force"/> (the demo).</summary>
+    public async Task<DateOnly?> OpenTodayAsync(DurableTaskClient durable, bool force, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (!force && London.TimeOfDay(now) < options.OpensAt)
@@ -70,55 +70,17 @@ public sealed partial class RoundOpener(
         }
 
         var today = London.Today(now);
-        var round = RoundWorkflow.Definition;
-        var (state, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today)), cancellationToken);
-        if (state.Phase != RoundPhase.NotOpen)
+        var instance = RoundOrchestration.InstanceId(today);
+        if (await rounds.ClaimStartAsync(today, now, async () => await durable.GetInstanceAsync(instance, cancellationToken) is null, cancellationToken))
         {
-            return today; // already open: nothing to do
-        }
-
-        var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-1))), cancellationToken);
-        var (dayBefore, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(today.AddDays(-2))), cancellationToken);
-        var expected = new List<string>();
-        IReadOnlyList<OnCallContact> systemLadder = [];
-        await foreach (var (partner, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
-        {
-            if (partner is not PartnerState.Registered p)
-            {
-                continue;
-            }
-
-            if (p.OdsCode == escalations.SystemOrg)
-            {
-                systemLadder = RoundReader.Ladder(p);
-            }
-
-            if (p.Details.ExpectedDaily)
-            {
-                expected.Add(p.OdsCode);
-            }
-        }
-
-        // Without a configured ladder the alerts still reach every Executive through the inbox.
-        if (systemLadder.Count == 0)
-        {
-            systemLadder = [escalations.Fallback];
-        }
-
-        var policy = new EscalationPolicy(
-            systemLadder, escalations.AcknowledgeWithin, escalations.InForce, [yesterday.Assessment?.SystemLevel, dayBefore.Assessment?.SystemLevel]);
-        var result = await handler.HandleAsync(
-            round, RoundWorkflow.Key(today),
-            new RoundCommand.Open(today, expected, frameworks.PillarWeights, RoundSchedule.For(today, options.ReminderAt, options.DeadlineAt), now, policy),
-            new CommandContext($"open-round-{RoundWorkflow.Key(today)}", Actor.System("daily-tick"), now), cancellationToken: cancellationToken);
-        if (result.NewEvents.Count > 0)
-        {
-            LogOpened(today, expected.Count);
+            await durable.ScheduleNewOrchestrationInstanceAsync(
+                RoundOrchestration.Name, new RoundInput(today), new StartOrchestrationOptions(instance), cancellationToken);
+            LogStarted(today);
         }
 
         return today;
     }
 
-    [LoggerMessage(LogLevel.Information, "OPEL round {Date} opened; {Expected} partners expected")]
-    private partial void LogOpened(DateOnly date, int expected);
+    [LoggerMessage(LogLevel.Information, "OPEL round {Date} started")]
+    private partial void LogStarted(DateOnly date);
 }

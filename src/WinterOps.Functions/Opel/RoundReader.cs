@@ -4,14 +4,21 @@ using WinterOps.Core.Workflows;
 
 namespace WinterOps.Functions.Opel;
 
-/// <summary>
-/// Reads what a round is made of, from the partner registry and the day's return streams (one range
-/// query each): every partner expected daily or that reported, with today's effective level or, when
-/// missing, its level carried forward from the previous day's assessment.
-/// </summary>
-public sealed class RoundReader(CommandHandler handler, EscalationOptions escalations)
+/// <summary>What a round reads: its inputs, and from the same scan of the registry the partners expected daily and the ICS executive ladder.</summary>
+public sealed record RoundRead(RoundInputs Inputs, IReadOnlyList<string> Expected, IReadOnlyList<OnCallContact> SystemLadder)
 {
-    public async Task<RoundInputs> ReadAsync(DateOnly date, CancellationToken cancellationToken)
+    /// <summary>The partners expected daily that have no return yet.</summary>
+    public IReadOnlyList<string> Missing() => Inputs.Partners.Where(p => p.Missing).Select(p => p.OdsCode).ToList();
+}
+
+/// <summary>
+/// Reads what a round is made of, from the partner registry and the day's return streams (one range query each):
+/// every partner expected daily or that reported, with today's effective level or, when missing, its level carried
+/// forward from the previous day's assessment.
+/// </summary>
+public sealed class RoundReader(CommandHandler handler, RoundStore rounds, EscalationOptions escalations)
+{
+    public async Task<RoundRead> ReadAsync(DateOnly date, CancellationToken cancellationToken)
     {
         var levels = new Dictionary<string, int>(StringComparer.Ordinal);
         await foreach (var (r, _) in handler.LoadAllAsync(ReturnWorkflow.Definition, $"{RoundWorkflow.Key(date)}-", cancellationToken))
@@ -22,17 +29,27 @@ public sealed class RoundReader(CommandHandler handler, EscalationOptions escala
             }
         }
 
-        var round = RoundWorkflow.Definition;
-        var (yesterday, _) = await handler.LoadAsync(round, round.StreamId(RoundWorkflow.Key(date.AddDays(-1))), cancellationToken);
-        var carried = yesterday.Assessment?.Partners.ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal) ?? [];
+        var carried = (await rounds.ReadPartnersAsync(date.AddDays(-1), cancellationToken)).ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal);
         var escalating = escalations.InForce.Contains(EscalationRule.PartnerAtOpel4);
         var partners = new List<PartnerInput>();
         var ladders = new Dictionary<string, IReadOnlyList<OnCallContact>>(StringComparer.Ordinal);
+        var expected = new List<string>();
+        IReadOnlyList<OnCallContact> systemLadder = [];
         await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
             if (state is not PartnerState.Registered p)
             {
                 continue;
+            }
+
+            if (p.OdsCode == escalations.SystemOrg)
+            {
+                systemLadder = Ladder(p);
+            }
+
+            if (p.Details.ExpectedDaily)
+            {
+                expected.Add(p.OdsCode);
             }
 
             var reported = levels.TryGetValue(p.OdsCode, out var today);
@@ -49,7 +66,8 @@ public sealed class RoundReader(CommandHandler handler, EscalationOptions escala
             }
         }
 
-        return new RoundInputs(partners, ladders);
+        // Without a configured ladder the alerts still reach every Executive through the inbox.
+        return new RoundRead(new RoundInputs(partners, ladders), expected, systemLadder.Count > 0 ? systemLadder : [escalations.Fallback]);
     }
 
     /// <summary>A partner's contacts in on-call order: who is alerted, one after another, when it escalates.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using WinterOps.Azure.Outbox;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Opel;
@@ -18,7 +19,7 @@ namespace WinterOps.Functions.Placements;
 /// </summary>
 public sealed class PlacementActivities(
     PlacementStore placements, CareHomeStore homes, OfferBoard board, PlacementOptions options, EscalationOptions escalations,
-    OutboxDispatcher notices, CommandHandler handler, TimeProvider time)
+    OutboxDispatcher notices, Escalations escalated, TimeProvider time)
 {
     private static readonly Actor Timer = Actor.System("timer");
 
@@ -133,7 +134,7 @@ public sealed class PlacementActivities(
     /// (through the outbox's delivery), and the rule-5 escalation. Ids are "placement-{id}.{version}.{index}".
     /// </summary>
     [Function(nameof(NotifyPlacement))]
-    public async Task NotifyPlacement([ActivityTrigger] NoticeStep step, CancellationToken cancellationToken)
+    public async Task NotifyPlacement([ActivityTrigger] NoticeStep step, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var state = PlacementState.Initial;
         foreach (var entry in await placements.ReadHistoryAsync(step.PlacementId, cancellationToken))
@@ -154,23 +155,11 @@ public sealed class PlacementActivities(
                     case Reaction.Notify notify:
                         await notices.NotifyAsync(id, $"placement-{step.PlacementId}", notify.Notification, entry.At, cancellationToken);
                         break;
-                    case Reaction.Send { Command: EscalationCommand command } send:
-                        await EscalateAsync(send.Key, command, new CommandContext(id, Timer, entry.At), cancellationToken);
+                    case Reaction.Send { Workflow: EscalationWorkflow.Name } send:
+                        await escalated.ApplyAsync(durable, send, id, Timer, cancellationToken);
                         break;
                 }
             }
-        }
-    }
-
-    private async Task EscalateAsync(string key, EscalationCommand command, CommandContext context, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await handler.HandleAsync(EscalationWorkflow.Definition, key, command, context, cancellationToken: cancellationToken);
-        }
-        catch (CommandRejectedException)
-        {
-            // The escalation was closed already (resolved by a coordinator): nothing to resolve.
         }
     }
 

@@ -121,7 +121,7 @@ public static partial class PlacementEndpoints
         }
 
         // People get answers: wait (bounded) until the homes are ranked and the first offers are out.
-        var placement = await WaitAsync(
+        var placement = await Api.WaitAsync(
             () => store.LoadAsync(placementId, cancellationToken), p => p is { State.Phase: not PlacementPhase.None }, options.DecisionWait, cancellationToken);
         var location = $"/api/placements/{placementId}";
         if (placement is not { State.Phase: not PlacementPhase.None } matched)
@@ -342,7 +342,7 @@ public static partial class PlacementEndpoints
         {
             await http.DurableClient().RaiseEventAsync(
                 placementId, PlacementOrchestration.ResponseEvent, new PlacementResponse(responseId, kind, cqcLocationId), cancellationToken);
-            await WaitAsync(() => store.LoadOutcomeAsync(placementId, responseId, cancellationToken), o => o is not null, options.DecisionWait, cancellationToken);
+            await Api.WaitAsync(() => store.LoadOutcomeAsync(placementId, responseId, cancellationToken), o => o is not null, options.DecisionWait, cancellationToken);
         }
         catch (Grpc.Core.RpcException)
         {
@@ -430,24 +430,6 @@ public static partial class PlacementEndpoints
         http.Response.Headers.RetryAfter = "1";
         http.Response.Headers.ETag = ETags.For(version);
         return TypedResults.Accepted($"/api/placements/{placementId}/responses/{responseId}");
-    }
-
-    /// <summary>Reads until <paramref name="done"/> or <paramref name="limit"/> has passed: quickly at first, as a person is waiting.</summary>
-    private static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var until = DateTime.UtcNow + limit;
-        var delay = TimeSpan.FromMilliseconds(10);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow >= until)
-            {
-                return value;
-            }
-
-            await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 1.5, 200));
-        }
     }
 
     private static PlacementRequest Validate(PlacementRequestBody body, DateOnly today)

@@ -1,9 +1,9 @@
 using WinterOps.Core.Opel;
-using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Core.Tests.Opel;
 
+/// <summary>The escalation's decider (Given/When/Then, compared as its audited events are stored) and who hears of each event.</summary>
 public class EscalationDeciderTests
 {
     private static readonly DateOnly Day = new(2026, 11, 23);
@@ -11,9 +11,17 @@ public class EscalationDeciderTests
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(30);
     private static readonly OnCallContact First = new("Exec One", "11111111-1111-1111-1111-111111111111", "QZZ");
     private static readonly OnCallContact Second = new("Exec Two", null, "QZZ");
-    private static readonly DeciderSpec<EscalationState, EscalationCommand, EscalationEvent> Escalation = DeciderSpec.For(EscalationWorkflow.Definition);
     private static readonly string Key = EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system");
-    private static readonly string Stream = EscalationWorkflow.Definition.StreamId(Key);
+    private static readonly DeciderSpec<EscalationState, EscalationCommand, EscalationEvent> Escalation = Of(Key);
+
+    /// <summary>The decider of escalation <paramref name="key"/>; its reactions are the notices of each new event.</summary>
+    private static DeciderSpec<EscalationState, EscalationCommand, EscalationEvent> Of(string key) =>
+        DeciderSpec.For<EscalationState, EscalationCommand, EscalationEvent>(
+            EscalationState.Initial, EscalationWorkflow.Decide, EscalationWorkflow.Evolve, e => DeciderSpec.Stored(EscalationWorkflow.Events, [e]).Single(),
+            (state, e) => EscalationWorkflow.Notices(key, state, e).Select(n => new Reaction.Notify(n)));
+
+    private static List<Notification> Notices(DeciderWhen<EscalationState, EscalationCommand, EscalationEvent> when) =>
+        when.Reactions().Select(r => r.ShouldBeOfType<Reaction.Notify>().Notification).ToList();
 
     private static EscalationCommand.Raise Raise(DateTimeOffset? at = null) => new(
         EscalationRule.SystemLevel, Day, "system", "The system is at OPEL 3", new Dictionary<string, string> { ["systemLevel"] = "3" }, [First, Second], Window, at ?? T0);
@@ -31,27 +39,30 @@ public class EscalationDeciderTests
             EscalationRule.PlacementUnplacedPastRequiredBy, Day, "PL1", "Placement PL1 is unplaced past its required-by date",
             new Dictionary<string, string> { ["placementId"] = "PL1" }, [EscalationWorkflow.CoordinationCentre], Window, T0);
 
-        var when = Escalation.Given().When(raise);
+        var alert = Notices(Of(key).Given().When(raise)).ShouldHaveSingleItem();
 
-        var alert = when.Reactions(EscalationWorkflow.Definition.StreamId(key)).OfType<Reaction.Notify>().ShouldHaveSingleItem().Notification;
         alert.Recipients.ShouldBe([Recipient.Role("Coordinator")]);
         alert.Data["placementId"].ShouldBe("PL1");
+        alert.People.ShouldBeNull();
     }
 
     [Fact]
-    public void Raise_AlertsTheFirstContact_WithAnAcknowledgementTimer()
+    public void Raise_AlertsTheFirstContact_InTeams_UntilTheWindowEnds()
     {
         var when = Escalation.Given().When(Raise()).Then(Raised(), Alerted(1, First, T0));
 
         when.State.Status.ShouldBe(EscalationStatus.Alerted);
-        var reactions = when.Reactions(Stream);
-        var alert = reactions.OfType<Reaction.Notify>().ShouldHaveSingleItem().Notification;
+        var alert = Notices(when).ShouldHaveSingleItem(); // the acknowledgement timer is the orchestration's
+        alert.Type.ShouldBe("EscalationAlert");
+        alert.Title.ShouldBe("The system is at OPEL 3");
         alert.Recipients.ShouldBe([Recipient.Role("Executive"), Recipient.Org("QZZ")]);
         alert.People.ShouldBe([First.EntraUserId!]); // reached in Teams
         alert.Severity.ShouldBe(Severity.Critical);
+        alert.Link.ShouldBe($"/escalations/{Key}");
+        alert.Data["escalationId"].ShouldBe(Key);
+        alert.Data["step"].ShouldBe("1");
+        DateTimeOffset.Parse(alert.Data["acknowledgeBy"], System.Globalization.CultureInfo.InvariantCulture).ShouldBe(T0 + Window);
         alert.Data.Keys.ShouldNotContain("entraUserId");
-        reactions.OfType<Reaction.Send>().ShouldHaveSingleItem().ShouldBe(
-            new Reaction.Send(EscalationWorkflow.Name, Key, new EscalationCommand.AcknowledgementDue(1, T0 + Window), T0 + Window));
     }
 
     [Fact]
@@ -83,7 +94,10 @@ public class EscalationDeciderTests
             .When(new EscalationCommand.AcknowledgementDue(2, T0 + Window + Window))
             .Then(Alerted(3, First, T0 + Window + Window));
 
-        second.Reactions(Stream).OfType<Reaction.Notify>().First().Notification.Title.ShouldStartWith("Not acknowledged");
+        var alert = Notices(second).ShouldHaveSingleItem();
+        alert.Title.ShouldBe("Not acknowledged: The system is at OPEL 3");
+        alert.People.ShouldBeNull(); // Exec Two has no Entra id: reached through the role and organisation only
+        alert.Data["step"].ShouldBe("2");
     }
 
     [Fact]
@@ -112,7 +126,7 @@ public class EscalationDeciderTests
         var cleared = Escalation.Given().When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0))
             .Then(new EscalationEvent.Cleared("The system level fell to OPEL 2.", T0));
 
-        cleared.Reactions(Stream).ShouldBeEmpty();
+        Notices(cleared).ShouldBeEmpty();
         cleared.State.Status.ShouldBe(EscalationStatus.None);
         Escalation.Given(new EscalationEvent.Cleared("x", T0)).When(new EscalationCommand.Resolve("again", T0)).Then();
     }
@@ -136,130 +150,6 @@ public class EscalationDeciderTests
         Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0))
             .When(new EscalationCommand.Acknowledge("Exec One", null, T0)).ThenRejected();
 
-    private static readonly RoundSchedule Schedule = RoundSchedule.For(Day, new TimeOnly(10, 30), new TimeOnly(11, 0));
-
-    private static RoundEvent.Opened Opened(EscalationPolicy policy) =>
-        new(Day, ["ZA1"], new Dictionary<Sector, decimal> { [Sector.Acute] = 1m }, Schedule, T0.AddHours(-3), policy);
-
-    private static RoundInputs OneTrustAt(int level, IReadOnlyList<OnCallContact>? ladder = null) => new(
-        [new PartnerInput("ZA1", Sector.Acute, 1, level, Missing: false)],
-        ladder is null ? new Dictionary<string, IReadOnlyList<OnCallContact>>() : new Dictionary<string, IReadOnlyList<OnCallContact>> { ["ZA1"] = ladder });
-
-    private static List<Reaction.Send> Sends(DeciderWhen<RoundState, RoundCommand, RoundEvent> when) =>
-        when.Reactions("round-2026-11-23").OfType<Reaction.Send>().ToList();
-
-    [Fact]
-    public void Round_RaisesRule1AtOpel3_AndResolvesItWhenTheLevelFalls()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.SystemLevel, EscalationRule.SystemLevelRose, EscalationRule.SustainedPressure], [2, 3]);
-        var round = DeciderSpec.For(RoundWorkflow.Definition);
-
-        var at3 = round.Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3)));
-        var raised = Sends(at3).Select(s => ((EscalationCommand.Raise)s.Command).Rule).ToList();
-        var at2 = round.Given([Opened(policy), .. at3.Events, new RoundEvent.LateReturn("ZA1", 2, true, T0.AddHours(2))])
-            .When(new RoundCommand.Reassess(T0.AddHours(2), OneTrustAt(2) with { LateReturnsNoted = 1 }));
-        var resolved = Sends(at2).ShouldHaveSingleItem();
-
-        raised.ShouldBe([EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], ignoreOrder: true); // 2 -> 3 rose; not yet 3 days at 3
-        resolved.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.SystemLevel, "system"));
-        resolved.Command.ShouldBeOfType<EscalationCommand.Resolve>();
-    }
-
-    [Fact]
-    public void Round_SystemRules_CarryThePartnerBreakdown()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.SystemLevel, EscalationRule.SystemLevelRose], [2, 3]);
-
-        var sends = Sends(DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3))));
-
-        sends.Count.ShouldBe(2);
-        sends.ShouldAllBe(s => ((EscalationCommand.Raise)s.Command).Details["partners"] == "OPEL 3: ZA1");
-    }
-
-    [Fact]
-    public void Breakdown_NamesThoseUnderPressureAndTheMissing_CountsTheRest_AndStaysShort()
-    {
-        List<PartnerAssessment> partners =
-        [
-            new("RZ2", Sector.Acute, 3, false), new("RZ1", Sector.Acute, 4, false), new("LZ4", Sector.Community, null, true),
-            new("LZ5", Sector.Community, 2, true), new("RZ3", Sector.Acute, 2, false), new("RZ4", Sector.Acute, 1, false),
-        ];
-
-        RoundWorkflow.Breakdown(partners).ShouldBe("OPEL 4: RZ1; OPEL 3: RZ2; OPEL 2: 2; OPEL 1: 1; missing: LZ4, LZ5");
-
-        var many = Enumerable.Range(0, 5000).Select(i => new PartnerAssessment($"Z{i:D4}", Sector.Acute, 4, false)).ToList();
-        RoundWorkflow.Breakdown(many).ShouldBe($"OPEL 4: {string.Join(", ", many.Take(RoundWorkflow.BreakdownListed).Select(p => p.OdsCode))} and 4990 more");
-        RoundWorkflow.Breakdown([]).ShouldBe("");
-    }
-
-    [Fact]
-    public void Round_RaisesSustainedPressure_OnTheThirdDayAtOpel3()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.SustainedPressure], [3, 4]);
-
-        var sends = Sends(DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy)).When(new RoundCommand.Assess(T0, OneTrustAt(3))));
-
-        sends.Select(s => ((EscalationCommand.Raise)s.Command).Rule).ShouldBe([EscalationRule.SustainedPressure]);
-    }
-
-    [Fact]
-    public void Return_AtOpel4_RaisesRule2AtOnce_OnThePartnersOwnLadder()
-    {
-        var partnerLadder = new OnCallContact("Trust Director", null, "ZA1");
-        var submitted = SubmitAt(4, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, [partnerLadder], Window));
-
-        var send = submitted.ShouldHaveSingleItem().ShouldBeOfType<Reaction.Send>();
-        send.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
-        var raise = send.Command.ShouldBeOfType<EscalationCommand.Raise>();
-        raise.Ladder.ShouldBe([partnerLadder]);
-        raise.AcknowledgeWithin.ShouldBe(Window);
-    }
-
-    [Fact]
-    public void Return_AtOpel4_WithRule2Off_OrBelow4_RaisesNothing()
-    {
-        SubmitAt(4, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, null, Window)).ShouldBeEmpty();
-        SubmitAt(3, T0.AddHours(-3), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
-    }
-
-    [Fact]
-    public void Return_NearOrAfterTheDeadline_IsAnnouncedToTheRound()
-    {
-        var nearDeadline = Schedule.DeadlineAt - RoundWorkflow.LateMargin;
-        var sends = SubmitAt(2, nearDeadline, new ReturnFollowUp(Schedule.DeadlineAt, [First], Window));
-
-        sends.ShouldBe([new Reaction.Send(RoundWorkflow.Name, "2026-11-23", new RoundCommand.ReturnArrived("ZA1", 1, nearDeadline))]);
-        SubmitAt(2, nearDeadline.AddTicks(-1), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
-    }
-
-    [Fact]
-    public void Return_RevisingADayThatHasEnded_NeitherEscalatesNorTouchesTheRound()
-    {
-        SubmitAt(4, Schedule.ClosesAt.AddDays(2), new ReturnFollowUp(Schedule.DeadlineAt, [First], Window)).ShouldBeEmpty();
-    }
-
-    [Fact]
-    public void Round_RaisesRule2AtAssessment_OnThePartnersLadder_OrTheSystemLadderWithoutOne()
-    {
-        var policy = new EscalationPolicy([First], Window, [EscalationRule.PartnerAtOpel4], []);
-        var own = new OnCallContact("Trust Director", null, "ZA1");
-        var round = DeciderSpec.For(RoundWorkflow.Definition).Given(Opened(policy));
-
-        var withLadder = Sends(round.When(new RoundCommand.Assess(T0, OneTrustAt(4, [own])))).ShouldHaveSingleItem();
-        var withoutLadder = Sends(round.When(new RoundCommand.Assess(T0, OneTrustAt(4)))).ShouldHaveSingleItem();
-
-        withLadder.Key.ShouldBe(EscalationWorkflow.Key(Day, EscalationRule.PartnerAtOpel4, "ZA1"));
-        ((EscalationCommand.Raise)withLadder.Command).Ladder.ShouldBe([own]);
-        ((EscalationCommand.Raise)withoutLadder.Command).Ladder.ShouldBe([First]);
-    }
-
-    private static List<Reaction> SubmitAt(int declaredLevel, DateTimeOffset at, ReturnFollowUp followUp) =>
-        DeciderSpec.For(ReturnWorkflow.Definition).Given()
-            .When(new ReturnCommand.Submit(
-                Day, "ZA1", Sector.Acute, 1, new Dictionary<string, decimal>(), new Assessment(null, null, 0, 0, []), declaredLevel, "Synthetic (test)", null,
-                "test", "Test User", at, followUp))
-            .Reactions(ReturnWorkflow.Definition.StreamId(ReturnWorkflow.Key(Day, "ZA1"))).ToList();
-
     [Fact]
     public void MetAgainAfterItWasResolved_Reopens_AndAlertsFromTheTopOfTheLadder()
     {
@@ -273,4 +163,29 @@ public class EscalationDeciderTests
         reopened.State.Resolution.ShouldBeNull();
         Escalation.Given(Raised(), Alerted(1, First, T0), new EscalationEvent.Resolved("x", T0.AddHours(1))).When(Raise(T0.AddMinutes(30))).Then();
     }
+
+    [Fact]
+    public void Acknowledgement_AndResolution_TellTheCoordinators()
+    {
+        var acknowledged = Escalation.Given(Raised(), Alerted(1, First, T0)).When(new EscalationCommand.Acknowledge("Exec One", "On it", T0.AddMinutes(10)));
+        var resolved = Escalation.Given(Raised(), Alerted(1, First, T0)).When(new EscalationCommand.Resolve("The system level fell to OPEL 2.", T0.AddHours(3)));
+
+        var ack = Notices(acknowledged).ShouldHaveSingleItem();
+        ack.Recipients.ShouldBe([Recipient.Role("Coordinator")]);
+        ack.Title.ShouldBe("Acknowledged by Exec One: The system is at OPEL 3");
+        var closed = Notices(resolved).ShouldHaveSingleItem();
+        closed.Recipients.ShouldBe([Recipient.Role("Coordinator")]);
+        closed.Title.ShouldBe("Resolved: The system is at OPEL 3");
+        closed.Data["rule"].ShouldBe("SystemLevel");
+    }
+
+    [Fact]
+    public void EveryCommandAndEvent_HasAStoredName()
+    {
+        EscalationWorkflow.Commands.Types.ShouldBe(ConcreteCases<EscalationCommand>(), ignoreOrder: true);
+        EscalationWorkflow.Events.Types.ShouldBe(ConcreteCases<EscalationEvent>(), ignoreOrder: true);
+    }
+
+    private static List<Type> ConcreteCases<T>() =>
+        [.. typeof(T).GetNestedTypes().Where(t => !t.IsAbstract && typeof(T).IsAssignableFrom(t))];
 }

@@ -66,4 +66,21 @@ internal static class HostProcess
             }
         }
     }
+
+    /// <summary>An instance's custom status, read from the task hub's Instances table (what the host last saved); "" before it has one.</summary>
+    public static async Task<string> CustomStatusAsync(AzuriteServer azurite, string prefix, string instanceId)
+    {
+        var tables = new global::Azure.Data.Tables.TableServiceClient(azurite.ConnectionString);
+        await foreach (var table in tables.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "~") < 0))
+        {
+            if (table.Name.EndsWith("Instances", StringComparison.Ordinal)
+                && await tables.GetTableClient(table.Name).GetEntityIfExistsAsync<global::Azure.Data.Tables.TableEntity>(instanceId, "") is { HasValue: true } row
+                && row.Value!.GetString("CustomStatus") is { } status)
+            {
+                return status;
+            }
+        }
+
+        return "";
+    }
 }

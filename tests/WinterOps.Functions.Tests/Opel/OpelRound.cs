@@ -1,4 +1,3 @@
-using WinterOps.Functions.Engine;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -6,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
-using WinterOps.Core.Workflows;
+using Microsoft.DurableTask.Client;
 using WinterOps.Functions.Opel;
 using WinterOps.Functions.Tests.Placements;
 using WinterOps.Testing;
@@ -88,22 +87,36 @@ public sealed class OpelRound : IAsyncDisposable
     /// <summary>Sets the clock to a London wall-clock time on a day.</summary>
     public void SetLondon(DateOnly day, int hour, int minute = 0) => Clock.UtcNow = London.At(day, new TimeOnly(hour, minute));
 
-    public Task<DateOnly?> TickAsync() => App.Get<RoundOpener>().TickAsync(CancellationToken.None);
+    public DurableTaskClient Durable => App.Get<IDurableTaskClientProvider>().GetClient();
+
+    /// <summary>The daily tick; when it starts the round, waits until the round's orchestration has opened it.</summary>
+    public async Task<DateOnly?> TickAsync()
+    {
+        var day = await App.Get<RoundOpener>().TickAsync(Durable, CancellationToken.None);
+        if (day is { } opened)
+        {
+            await Brokerage.EventuallyAsync(
+                () => App.Get<RoundStore>().LoadAsync(opened, CancellationToken.None), r => r is { Phase: not RoundPhase.NotOpen }, "the round to open");
+        }
+
+        return day;
+    }
 
     public async Task<JsonElement> RoundAsync(DateOnly day) => await Http.JsonAsync(await Coordinator.GetAsync($"/api/returns/{Iso(day)}"));
 
-    /// <summary>The round's stored event types, in order.</summary>
-    public async Task<List<string>> RoundEventsAsync(DateOnly day) =>
-        (await App.Get<IEventStore>().ReadEventsAsync(RoundWorkflow.Definition.StreamId(RoundWorkflow.Key(day)), CancellationToken.None))
-            .Select(e => e.Type).ToList();
+    /// <summary>The round's audit trail: its entries' types, in order.</summary>
+    public async Task<List<string>> RoundEventsAsync(DateOnly day) => [.. await App.Get<RoundStore>().ReadHistoryTypesAsync(day, CancellationToken.None)];
 
-    /// <summary>Runs a round command as the engine's WorkflowCommands queue does when a message (or a due timer) arrives.</summary>
-    public async Task RunRoundCommandAsync(DateOnly day, RoundCommand command, string commandId, DateTimeOffset? dueAt = null)
+    /// <summary>Tells the round to look at the (moved) clock again, or to assess now.</summary>
+    public Task WakeAsync(DateOnly day, bool assessNow = false) =>
+        Durable.RaiseEventAsync(RoundOrchestration.InstanceId(day), RoundOrchestration.WakeEvent, new RoundWake(assessNow));
+
+    /// <summary>Waits until the round has made <paramref name="assessments"/> assessments; returns its view.</summary>
+    public async Task<JsonElement> AssessedAsync(DateOnly day, int assessments = 1)
     {
-        var names = RoundWorkflow.Definition.Commands;
-        var queued = new QueuedCommand(RoundWorkflow.Name, RoundWorkflow.Key(day), names.NameOf(command), names.Serialize(command), commandId, dueAt, "test");
-        var commands = EngineQueues.All.Single(q => q.Name == "WorkflowCommands");
-        (await EngineQueues.HandleAsync(commands, App.Services, JsonSerializer.Serialize(queued, WorkflowJson.Options), CancellationToken.None)).ShouldBeTrue();
+        await Brokerage.EventuallyAsync(
+            () => App.Get<RoundStore>().LoadAsync(day, CancellationToken.None), r => r?.Assessments >= assessments, $"assessment {assessments}", TimeSpan.FromSeconds(60));
+        return await RoundAsync(day);
     }
 
     public async ValueTask DisposeAsync()

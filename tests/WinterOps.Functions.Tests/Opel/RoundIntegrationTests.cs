@@ -2,12 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using WinterOps.Core;
-using WinterOps.Core.Opel;
+using WinterOps.Functions.Opel;
 using WinterOps.Functions.Tests.Placements;
 
 namespace WinterOps.Functions.Tests.Opel;
 
-/// <summary>The daily round end to end on Azurite: returns on their own streams, the deadline timer, late returns.</summary>
+/// <summary>The daily round end to end on Azurite: returns on their own rows, the round's orchestration at the deadline, late returns.</summary>
 public sealed class RoundIntegrationTests
 {
     private const int Partners = 200;
@@ -53,11 +53,10 @@ public sealed class RoundIntegrationTests
         collected.GetProperty("status").GetString().ShouldBe("collecting");
 
         round.SetLondon(day, 11, 0);
-        var deadline = London.At(day, new TimeOnly(11, 0));
-        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-{OpelRound.Iso(day)}", deadline);
-        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-again-{OpelRound.Iso(day)}", deadline); // redelivered
+        await round.WakeAsync(day); // the deadline has passed by the app's clock
+        await round.WakeAsync(day); // and again: a second wake assesses nothing more
 
-        var assessed = await round.RoundAsync(day);
+        var assessed = await round.AssessedAsync(day);
         assessed.GetProperty("status").GetString().ShouldBe("assessed");
         assessed.GetProperty("systemLevel").GetInt32().ShouldBe(1);
         assessed.GetProperty("received").GetInt32().ShouldBe(Partners);
@@ -87,15 +86,13 @@ public sealed class RoundIntegrationTests
         (await small.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(2)}", OpelRound.Return())).EnsureSuccessStatusCode();
         Received(await round.RoundAsync(day)).ShouldBe(2);
         round.SetLondon(day, 11, 0);
-        var deadline = London.At(day, new TimeOnly(11, 0));
-        await round.RunRoundCommandAsync(day, new RoundCommand.Assess(deadline), $"test-assess-{date}", deadline);
-        var atDeadline = await round.RoundAsync(day);
+        await round.WakeAsync(day);
+        var atDeadline = await round.AssessedAsync(day);
         atDeadline.GetProperty("systemLevel").GetInt32().ShouldBe(1); // Z0003 missing with nothing to carry
 
         round.SetLondon(day, 14, 0);
         var opel4 = await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 4));
         opel4.StatusCode.ShouldBe(HttpStatusCode.OK, await opel4.Content.ReadAsStringAsync());
-        round.SetLondon(day, 14, 1); // past the short wait that gathers a burst of late returns into one re-assessment
 
         // (600 x 4 + 100 x 1) / 700 = 3.57 -> OPEL 4
         var reassessed = await Brokerage.EventuallyAsync(
@@ -111,19 +108,49 @@ public sealed class RoundIntegrationTests
             TimeSpan.FromSeconds(30));
         raised.EnumerateArray().Select(e => e.GetProperty("rule").GetString()).Order().ShouldBe(["partnerAtOpel4", "systemLevel"]);
 
-        // A stray re-assessment timer (at-least-once queues) changes nothing once the re-assessment is done.
-        await round.RunRoundCommandAsync(day, new RoundCommand.Reassess(round.Clock.UtcNow), "test-stray-reassess", round.Clock.UtcNow);
+        // A wake changes nothing once the round is assessed.
+        await round.WakeAsync(day, assessNow: true);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // room for a stray assessment to show up
         (await round.RoundEventsAsync(day)).Count(e => e == "RoundAssessed").ShouldBe(2);
 
-        // A second revision re-assesses once more; the same return again is not a revision.
+        // A second revision re-assesses once more; the same return again (a retry) is not a revision, and falls in the same burst.
         round.SetLondon(day, 16, 0);
         (await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 2))).EnsureSuccessStatusCode();
         (await big.PutAsJsonAsync($"/api/returns/{date}/{OpelRound.Ods(1)}", OpelRound.Return(declaredLevel: 2))).EnsureSuccessStatusCode();
-        round.SetLondon(day, 16, 1);
         var lowered = await Brokerage.EventuallyAsync(
             () => round.RoundAsync(day), r => r.GetProperty("systemLevel").GetInt32() != 4, "the second re-assessment", TimeSpan.FromSeconds(30));
         lowered.GetProperty("systemLevel").GetInt32().ShouldBe(2); // (600 x 2 + 100) / 700 = 1.86
         await Task.Delay(TimeSpan.FromSeconds(1)); // room for a stray duplicate to show up
         (await round.RoundEventsAsync(day)).Count(e => e == "RoundAssessed").ShouldBe(3);
+        (await round.App.Get<RoundStore>().LoadAsync(day, CancellationToken.None))!.Assessments.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task TheReminder_GoesToTheMissingPartnersOnly_Once()
+    {
+        await using var round = await OpelRound.StartAsync(localTriggers: false);
+        await round.RegisterAsync([1, 2, 3]);
+        var clients = await Task.WhenAll(Enumerable.Range(1, 3).Select(n => round.App.ClientAsAsync("Partner", OpelRound.Ods(n), $"Reporter {n} (test)")));
+        var day = London.Today(round.Clock.UtcNow);
+        round.SetLondon(day, 8, 0);
+        (await round.TickAsync()).ShouldBe(day);
+        round.SetLondon(day, 9, 0);
+        (await clients[0].PutAsJsonAsync($"/api/returns/{OpelRound.Iso(day)}/{OpelRound.Ods(1)}", OpelRound.Return())).EnsureSuccessStatusCode();
+
+        round.SetLondon(day, 10, 30);
+        await round.WakeAsync(day);
+        await Brokerage.EventuallyAsync(() => round.RoundEventsAsync(day), e => e.Contains("RoundReminded"), "the reminder");
+        await round.WakeAsync(day); // looked at again: reminded already
+
+        Task<int[]> RemindersAsync() => Task.WhenAll(clients.Select(async c => (await Http.JsonAsync(await c.GetAsync("/api/inbox?limit=100"))).EnumerateArray()
+            .Count(i => i.GetProperty("type").GetString() == "OpelReturnReminder")));
+        await Brokerage.EventuallyAsync(RemindersAsync, counts => counts.Sum() >= 2, "the reminders");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // room for a second reminder that should not come
+        (await RemindersAsync()).ShouldBe([0, 1, 1]);
+        (await round.RoundEventsAsync(day)).ShouldBe(["RoundOpened", "RoundReminded"]);
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
     }
 }

@@ -309,22 +309,8 @@ public class PlacementDurableTests
     /// </summary>
     private static async Task WaitingAsync(AzuriteServer azurite, string prefix, string placementId)
     {
-        var tables = new TableServiceClient(azurite.ConnectionString);
         await EventuallyAsync(
-            async () =>
-            {
-                await foreach (var table in tables.QueryAsync(t => t.Name.CompareTo(prefix) >= 0 && t.Name.CompareTo(prefix + "~") < 0))
-                {
-                    if (table.Name.EndsWith("Instances", StringComparison.Ordinal)
-                        && await tables.GetTableClient(table.Name).GetEntityIfExistsAsync<TableEntity>(placementId, "") is { HasValue: true } row
-                        && row.Value!.GetString("CustomStatus") is { } status)
-                    {
-                        return status;
-                    }
-                }
-
-                return "";
-            },
+            () => HostProcess.CustomStatusAsync(azurite, prefix, placementId),
             status => status.Contains("\"version\":2", StringComparison.Ordinal), "the instance to wait on its offers");
     }
 

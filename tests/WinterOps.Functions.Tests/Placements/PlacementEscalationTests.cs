@@ -92,8 +92,9 @@ public class PlacementEscalationTests
 
         // Rule 5: the coordination centre gets an escalation, re-alerted until a Coordinator acknowledges it.
         var escalationId = $"{Iso(requiredBy)}-PlacementUnplacedPastRequiredBy-{id}";
-        await b.DispatchAsync($"escalation-{escalationId}");
-        var alerts = (await InboxAsync(b.Coordinator)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "EscalationAlert").ToList();
+        var alerts = await EventuallyAsync( // alerted by the escalation's own orchestration
+            async () => (await InboxAsync(b.Coordinator)).EnumerateArray().Where(i => i.GetProperty("type").GetString() == "EscalationAlert").ToList(),
+            found => found.Count > 0, "the rule-5 alert");
         alerts.Count.ShouldBe(1);
         alerts[0].GetProperty("recipient").GetString().ShouldBe("role:Coordinator");
         alerts[0].GetProperty("data").GetProperty("placementId").GetString().ShouldBe(id);
