@@ -20,28 +20,20 @@ public sealed class RoundReader(CommandHandler handler, RoundStore rounds, Escal
 {
     public async Task<RoundRead> ReadAsync(DateOnly date, CancellationToken cancellationToken)
     {
-        var levels = new Dictionary<string, int>(StringComparer.Ordinal);
-        await foreach (var (r, _) in handler.LoadAllAsync(ReturnWorkflow.Definition, $"{RoundWorkflow.Key(date)}-", cancellationToken))
-        {
-            if (r.Latest is { } latest)
-            {
-                levels[r.OdsCode] = latest.EffectiveLevel;
-            }
-        }
-
-        var carried = (await rounds.ReadPartnersAsync(date.AddDays(-1), cancellationToken)).ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal);
+        // The three reads are independent: made at once, the round reads in the time of the longest.
+        var returns = LevelsAsync(date, cancellationToken);
+        var yesterday = rounds.ReadPartnersAsync(date.AddDays(-1), cancellationToken);
+        var registry = RegisteredAsync(cancellationToken);
+        await Task.WhenAll(returns, yesterday, registry);
+        var levels = await returns;
+        var carried = (await yesterday).ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal);
         var escalating = escalations.InForce.Contains(EscalationRule.PartnerAtOpel4);
         var partners = new List<PartnerInput>();
         var ladders = new Dictionary<string, IReadOnlyList<OnCallContact>>(StringComparer.Ordinal);
         var expected = new List<string>();
         IReadOnlyList<OnCallContact> systemLadder = [];
-        await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
+        foreach (var p in await registry)
         {
-            if (state is not PartnerState.Registered p)
-            {
-                continue;
-            }
-
             if (p.OdsCode == escalations.SystemOrg)
             {
                 systemLadder = Ladder(p);
@@ -68,6 +60,35 @@ public sealed class RoundReader(CommandHandler handler, RoundStore rounds, Escal
 
         // Without a configured ladder the alerts still reach every Executive through the inbox.
         return new RoundRead(new RoundInputs(partners, ladders), expected, systemLadder.Count > 0 ? systemLadder : [escalations.Fallback]);
+    }
+
+    /// <summary>Each partner's effective level in its return for the day (one range query over the return streams).</summary>
+    private async Task<Dictionary<string, int>> LevelsAsync(DateOnly date, CancellationToken cancellationToken)
+    {
+        var levels = new Dictionary<string, int>(StringComparer.Ordinal);
+        await foreach (var (r, _) in handler.LoadAllAsync(ReturnWorkflow.Definition, $"{RoundWorkflow.Key(date)}-", cancellationToken))
+        {
+            if (r.Latest is { } latest)
+            {
+                levels[r.OdsCode] = latest.EffectiveLevel;
+            }
+        }
+
+        return levels;
+    }
+
+    private async Task<List<PartnerState.Registered>> RegisteredAsync(CancellationToken cancellationToken)
+    {
+        var registered = new List<PartnerState.Registered>();
+        await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
+        {
+            if (state is PartnerState.Registered p)
+            {
+                registered.Add(p);
+            }
+        }
+
+        return registered;
     }
 
     /// <summary>A partner's contacts in on-call order: who is alerted, one after another, when it escalates.</summary>

@@ -122,16 +122,25 @@ public sealed class RoundStore(StorageAccount storage)
         throw new ConcurrencyException($"round-{key}", Attempts);
     }
 
-    /// <summary>Writes each partner's level in an assessment, a transaction per <see cref="Batch"/> rows, a few at a time.</summary>
+    /// <summary>
+    /// Writes each partner's level in an assessment, a transaction per <see cref="Batch"/> rows, several at a time; a
+    /// re-assessment writes only the partners whose level or flag changed.
+    /// </summary>
     public async Task WritePartnersAsync(DateOnly date, IReadOnlyList<PartnerAssessment> partners, int assessment, CancellationToken cancellationToken)
     {
         var key = RoundWorkflow.Key(date);
+        if (assessment > 1)
+        {
+            var stored = (await ReadPartnersAsync(date, cancellationToken)).ToHashSet();
+            partners = partners.Where(p => !stored.Contains(p)).ToList();
+        }
+
         await Parallel.ForEachAsync(
-            partners.Chunk(Batch), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (chunk, ct) =>
+            partners.Chunk(Batch), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (chunk, ct) =>
                 await _table.SubmitTransactionAsync(
                     chunk.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(key, PartnerPrefix + p.OdsCode)
                     {
-                        ["Sector"] = p.Sector.ToString(), ["Level"] = p.EffectiveLevel, ["Missing"] = p.Missing, ["Assessment"] = assessment,
+                        ["Sector"] = p.Sector.ToString(), ["Level"] = p.EffectiveLevel, ["Missing"] = p.Missing,
                     })), ct));
     }
 
