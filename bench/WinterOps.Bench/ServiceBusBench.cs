@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Logging.Abstractions;
 using WinterOps.Azure.Notifications;
 using WinterOps.Core.Workflows;
@@ -9,8 +10,8 @@ namespace WinterOps.Bench;
 
 /// <summary>
 /// Dispatch to a loopback fake Service Bus: notification intents delivered per second through
-/// <see cref="ServiceBusChannel"/> to <see cref="FakeServiceBus"/> (SAS check, parsing, duplicate detection),
-/// against the fake alone (the same requests, recorded once, replayed with a plain HttpClient).
+/// <see cref="ServiceBusChannel"/> (Azure.Messaging.ServiceBus over AMQP) to <see cref="FakeAmqpBroker"/>, against raw
+/// SDK sends of the same messages on the same sender to the same broker (see <see cref="RawSends"/>).
 /// </summary>
 internal static class ServiceBusBench
 {
@@ -18,45 +19,58 @@ internal static class ServiceBusBench
 
     public static async Task RunAsync(TimeSpan measure, TimeSpan warmup, int rounds)
     {
-        await using var bus = await FakeServiceBus.StartAsync();
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = ChannelHttp.RequestTimeout };
-        var channel = new ServiceBusChannel(
-            new ServiceBusOptions { ConnectionString = bus.ConnectionString, BaseUrl = bus.BaseAddress.ToString() }, http, TimeProvider.System, NullLogger<ServiceBusChannel>.Instance);
         Console.WriteLine(
-            $"Dispatch to a loopback fake Service Bus (Kestrel in this process); {warmup.TotalSeconds:0} s warm-up, {measure.TotalSeconds:0} s measured in {rounds} " +
-            $"interleaved rounds; {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}.");
+            $"Dispatch to a loopback fake Service Bus (FakeAmqpBroker in this process, AMQP over loopback, one ServiceBusClient and sender " +
+            $"per block); {warmup.TotalSeconds:0} s warm-up, {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +
+            $"{Environment.ProcessorCount} cores; {LoadAverage()}.");
         var rows = new List<Row>();
         foreach (var concurrency in new[] { 1, 16 })
         {
             foreach (var (mode, orgs) in new[] { ("single (1 org)", 1), ("batch (100 orgs)", 100) })
             {
-                var replay = await RecordAsync(bus, channel, orgs);
-                var messagesPerIntent = orgs;
+                // A fresh broker (and client) per block: the fake keeps every message in memory and has no Clear.
+                await using var broker = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
+                await using var client = Client(broker);
+                await using var sender = client.CreateSender(ServiceBusOptions.DefaultTopic);
+                var channel = new ServiceBusChannel(sender, NullLogger<ServiceBusChannel>.Instance);
+                var raw = await RawSends.RecordAsync(broker, channel, sender, Intent("bench-recorded", orgs), concurrency);
+                var next = new long[concurrency]; // per worker, across warm-up and rounds: every outbox id is new to the broker
                 var cases = new (string Name, Func<int, long, Task> Op)[]
                 {
-                    ("channel", (worker, i) => channel.SendAsync(Intent($"bench-{mode[0]}-{concurrency}-w{worker}-{i}", orgs), default)),
-                    ("raw HttpClient", (_, _) => ReplayAsync(http, bus.BaseAddress, replay)),
+                    ("channel", (worker, _) => channel.SendAsync(Intent($"bench-{mode[0]}-{concurrency}-w{worker}-{next[worker]++}", orgs), default)),
+                    ("raw SDK", raw.SendAsync),
                 };
                 var measured = cases.Select(c => new Row(c.Name, mode, concurrency, 0, 0, 0, [])).ToArray();
+                long sent = orgs; // the recorded intent
                 foreach (var c in cases)
                 {
-                    await LoopAsync(concurrency, warmup, c.Op);
+                    sent += (await LoopAsync(concurrency, warmup, c.Op)).Count * (long)orgs;
                 }
 
                 for (var round = 0; round < rounds; round++)
                 {
                     for (var k = 0; k < cases.Length; k++)
                     {
-                        bus.Clear();
                         var clock = Stopwatch.StartNew();
                         var latencies = await LoopAsync(concurrency, measure / rounds, cases[k].Op);
                         var row = measured[k];
+                        sent += latencies.Count * (long)orgs;
                         measured[k] = row with
                         {
-                            Intents = row.Intents + latencies.Count, Messages = row.Messages + (latencies.Count * messagesPerIntent),
+                            Intents = row.Intents + latencies.Count, Messages = row.Messages + (latencies.Count * orgs),
                             Seconds = row.Seconds + clock.Elapsed.TotalSeconds, LatenciesMs = [.. row.LatenciesMs, .. latencies],
                         };
                     }
+                }
+
+                // Sanity: every message sent is held once (ids are all fresh), in one transfer per intent.
+                var held = broker.Messages.Count;
+                var transfers = broker.Transfers;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {mode}, concurrency {concurrency}: {sent} messages sent (warm-up included), {held} held by the broker, {transfers} transfers, {broker.Batches} batched; {LoadAverage()}."));
+                if (held != sent)
+                {
+                    throw new InvalidOperationException($"{mode}, concurrency {concurrency}: {sent} messages sent but the broker holds {held}.");
                 }
 
                 rows.AddRange(measured);
@@ -64,39 +78,16 @@ internal static class ServiceBusBench
         }
 
         Print(rows);
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine($"Peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MB; at the end: {LoadAverage()}.");
     }
 
-    /// <summary>The exact requests the channel makes for one intent, to replay as the raw baseline.</summary>
-    private static async Task<List<(string Body, List<KeyValuePair<string, string>> Headers)>> RecordAsync(FakeServiceBus bus, ServiceBusChannel channel, int orgs)
+    /// <summary>A client on <paramref name="broker"/> with the options the app uses (<see cref="ServiceBusChannel.ClientOptions"/>).</summary>
+    internal static ServiceBusClient Client(FakeAmqpBroker broker)
     {
-        bus.Clear();
-        bus.Recording = true;
-        await channel.SendAsync(Intent("bench-recorded", orgs), default);
-        bus.Recording = false;
-        return bus.Requests.Select(Replayable).ToList();
-    }
-
-    /// <summary>A recorded request as <see cref="ReplayAsync"/> sends it again: its body and headers, less those the client sets itself.</summary>
-    internal static (string Body, List<KeyValuePair<string, string>> Headers) Replayable(RecordedRequest request) =>
-        (request.Body, request.Headers.Where(h => h.Key is not ("Host" or "Content-Length")).ToList());
-
-    internal static async Task ReplayAsync(HttpClient http, Uri baseAddress, List<(string Body, List<KeyValuePair<string, string>> Headers)> replay)
-    {
-        foreach (var (body, headers) in replay)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, "winterops-events/messages?timeout=60")) { Content = new StringContent(body) };
-            request.Content.Headers.Clear();
-            foreach (var (name, value) in headers)
-            {
-                if (!request.Headers.TryAddWithoutValidation(name, value))
-                {
-                    request.Content.Headers.TryAddWithoutValidation(name, value);
-                }
-            }
-
-            using var response = await http.SendAsync(request);
-            response.EnsureSuccessStatusCode();
-        }
+        var options = new ServiceBusClientOptions();
+        ServiceBusChannel.ClientOptions(options);
+        return new ServiceBusClient(broker.ConnectionString, options);
     }
 
     internal static async Task<List<double>> LoopAsync(int concurrency, TimeSpan length, Func<int, long, Task> op)
@@ -127,6 +118,9 @@ internal static class ServiceBusBench
             DateTimeOffset.UtcNow, []);
     }
 
+    internal static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? "load average " + File.ReadAllText("/proc/loadavg").Split(' ')[0] : "load average unknown";
+
     private static void Print(List<Row> rows)
     {
         Console.WriteLine();
@@ -139,5 +133,78 @@ internal static class ServiceBusBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{r.Case,-16} {r.Mode,-17} {r.Concurrency,4} {r.Intents,8} {r.Intents / r.Seconds,10:F0} {r.Messages / r.Seconds,9:F0} {r.Intents / r.Seconds / (raw.Intents / raw.Seconds),7:F2} {P(0.5),7:F2} {P(0.99),7:F2}"));
         }
+    }
+}
+
+/// <summary>
+/// The raw SDK baseline: the messages the channel sent for one intent, as the broker received them (body, MessageId,
+/// Subject, ContentType, CorrelationId, application properties), rebuilt once per worker and sent again with a fresh
+/// MessageId each time (so the broker stores every one, as it does the channel's): one message with
+/// <see cref="ServiceBusSender.SendMessageAsync"/>, several with <see cref="ServiceBusSender.CreateMessageBatchAsync"/>,
+/// <see cref="ServiceBusMessageBatch.TryAddMessage"/> each, <see cref="ServiceBusSender.SendMessagesAsync(ServiceBusMessageBatch, CancellationToken)"/>.
+/// </summary>
+internal sealed class RawSends
+{
+    private static int _instances;
+    private readonly ServiceBusSender _sender;
+    private readonly ServiceBusMessage[][] _perWorker;
+    private readonly long[] _next; // per worker, so that ids stay fresh across loops
+    private readonly string _prefix = $"raw{Interlocked.Increment(ref _instances)}";
+
+    private RawSends(ServiceBusSender sender, IReadOnlyList<BrokeredMessage> shapes, int workers)
+    {
+        _sender = sender;
+        _perWorker = [.. Enumerable.Range(0, workers).Select(_ => shapes.Select(Rebuild).ToArray())];
+        _next = new long[workers];
+    }
+
+    /// <summary>Sends <paramref name="intent"/> once through <paramref name="channel"/> and keeps what the broker received from it.</summary>
+    public static async Task<RawSends> RecordAsync(FakeAmqpBroker broker, ServiceBusChannel channel, ServiceBusSender sender, OutgoingNotification intent, int workers)
+    {
+        var before = broker.Messages.Count;
+        await channel.SendAsync(intent, default);
+        var shapes = (await broker.WaitForAsync(before + 1, TimeSpan.FromSeconds(30)))
+            .Where(m => m.MessageId is { } id && (id == intent.OutboxId || id.StartsWith(intent.OutboxId + ":", StringComparison.Ordinal))).ToList();
+        return For(sender, shapes, workers);
+    }
+
+    public static RawSends For(ServiceBusSender sender, IReadOnlyList<BrokeredMessage> shapes, int workers) => new(sender, shapes, workers);
+
+    public async Task SendAsync(int worker, long _)
+    {
+        var messages = _perWorker[worker];
+        var i = _next[worker]++;
+        if (messages.Length == 1)
+        {
+            messages[0].MessageId = $"{_prefix}-w{worker}-{i}";
+            await _sender.SendMessageAsync(messages[0]);
+            return;
+        }
+
+        using var batch = await _sender.CreateMessageBatchAsync();
+        for (var k = 0; k < messages.Length; k++)
+        {
+            messages[k].MessageId = $"{_prefix}-w{worker}-{i}:{k}";
+            if (!batch.TryAddMessage(messages[k]))
+            {
+                throw new InvalidOperationException($"Message {k} does not fit in the batch.");
+            }
+        }
+
+        await _sender.SendMessagesAsync(batch);
+    }
+
+    private static ServiceBusMessage Rebuild(BrokeredMessage shape)
+    {
+        var message = new ServiceBusMessage(shape.Body)
+        {
+            MessageId = shape.MessageId, Subject = shape.Subject, ContentType = shape.ContentType, CorrelationId = shape.CorrelationId,
+        };
+        foreach (var (key, value) in shape.ApplicationProperties)
+        {
+            message.ApplicationProperties[key] = value;
+        }
+
+        return message;
     }
 }

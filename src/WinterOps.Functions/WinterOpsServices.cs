@@ -2,8 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Core;
 using Azure.Identity;
+using Azure.Messaging.ServiceBus;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -113,18 +115,49 @@ public static class WinterOpsServices
     /// </summary>
     private static void AddExternalChannels(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions());
+        var serviceBus = configuration.GetSection(ServiceBusOptions.Section).Get<ServiceBusOptions>() ?? new ServiceBusOptions();
+        services.AddSingleton(serviceBus);
         services.AddSingleton(configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions());
-        foreach (var name in new[] { ServiceBusChannel.HttpClientName, WebhookChannel.HttpClientName })
+
+        // The webhook channel is a singleton holding its client: pooled connections are renewed to follow DNS changes.
+        services.AddHttpClient(WebhookChannel.HttpClientName, c => c.Timeout = ChannelHttp.RequestTimeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+        // One ServiceBusClient for the app: a connection string locally and in tests, the namespace and the managed identity in Azure.
+        if (serviceBus.Enabled)
         {
-            // The channels are singletons holding their client: pooled connections are renewed to follow DNS changes.
-            services.AddHttpClient(name, c => c.Timeout = ChannelHttp.RequestTimeout)
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            if (!string.IsNullOrWhiteSpace(serviceBus.ConnectionString))
+            {
+                const string Expected = "it needs Endpoint=sb://<namespace> and SharedAccessKeyName with SharedAccessKey (or SharedAccessSignature)";
+                try
+                {
+                    var parsed = ServiceBusConnectionStringProperties.Parse(serviceBus.ConnectionString);
+                    if (parsed.Endpoint is null || (string.IsNullOrEmpty(parsed.SharedAccessSignature)
+                                                    && (string.IsNullOrEmpty(parsed.SharedAccessKeyName) || string.IsNullOrEmpty(parsed.SharedAccessKey))))
+                    {
+                        throw new FormatException(Expected + ".");
+                    }
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    throw new InvalidOperationException($"{ServiceBusOptions.Section}:ConnectionString is not a Service Bus connection string: {Expected}.", e);
+                }
+            }
+
+            services.AddAzureClients(clients =>
+            {
+                var client = string.IsNullOrWhiteSpace(serviceBus.ConnectionString)
+                    ? clients.AddServiceBusClientWithNamespace(serviceBus.FullyQualifiedNamespace)
+                    : clients.AddServiceBusClient(serviceBus.ConnectionString);
+                client.ConfigureOptions(ServiceBusChannel.ClientOptions);
+                clients.UseCredential(configuration[$"{StorageAccount.ConnectionName}:clientId"] is { Length: > 0 } clientId
+                    ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+                    : new DefaultAzureCredential());
+            });
         }
 
         services.AddSingleton(sp => new ServiceBusChannel(
-            sp.GetRequiredService<ServiceBusOptions>(), sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusChannel.HttpClientName),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
+            serviceBus.Enabled ? sp.GetRequiredService<ServiceBusClient>().CreateSender(serviceBus.TopicName) : null, sp.GetRequiredService<ILogger<ServiceBusChannel>>()));
         // TryAdd: a test registers the channel first with a fake Graph's token provider in place of Entra.
         services.TryAddSingleton(sp => new TeamsChannel(sp.GetRequiredService<TeamsOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TeamsChannel>>()));
         services.AddSingleton(sp => new WebhookChannel(

@@ -35,13 +35,12 @@ public sealed class NotificationEndToEndTests
     public async Task PlacementOfferedAndPartnerAtOpel4_ReachServiceBusTeamsWebhookAndInboxes_AndNothingElse()
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
-        await using var bus = await FakeServiceBus.StartAsync(time: clock); // SAS tokens expire by the app's clock
+        await using var bus = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
         await using var graph = await FakeGraph.StartAsync();
         await using var webhook = await FakeWebhook.StartAsync();
         var outcome = await RunAsync(clock, b =>
         {
             b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
-            b.Configuration["Notifications:ServiceBus:BaseUrl"] = bus.BaseAddress.ToString();
             b.Configuration["Notifications:Teams:TenantId"] = "00000000-0000-4000-8000-00000000a001";
             b.Configuration["Notifications:Teams:ClientId"] = "00000000-0000-4000-8000-00000000a002";
             b.Configuration["Notifications:Teams:GraphBaseUrl"] = graph.BaseUrl;
@@ -53,8 +52,8 @@ public sealed class NotificationEndToEndTests
         settled: () => bus.Messages.Count >= 3 && graph.Requests.Count >= 2 && webhook.Requests.Count >= 1);
 
         // Service Bus: one message per event, filterable by type, target organisation and severity.
-        var messages = bus.Messages.OrderBy(m => m.Label, StringComparer.Ordinal).ToList();
-        messages.Select(m => $"{m.Label} {m.UserProperties["TargetOrg"]} {m.UserProperties["Severity"]} {m.CorrelationId}").ShouldBe(
+        var messages = bus.Messages.OrderBy(m => m.Subject, StringComparer.Ordinal).ToList();
+        messages.Select(m => $"{m.Subject} {m.ApplicationProperties["TargetOrg"]} {m.ApplicationProperties["Severity"]} {m.CorrelationId}").ShouldBe(
         [
             $"EscalationAlert {Partner} Critical escalation-{outcome.EscalationId}",
             $"PartnerRegistered ALL Info partner-{Partner}",
@@ -64,8 +63,10 @@ public sealed class NotificationEndToEndTests
         {
             using var cloudEvent = JsonDocument.Parse(message.Body);
             cloudEvent.RootElement.GetProperty("id").GetString().ShouldBe(message.MessageId);
-            cloudEvent.RootElement.GetProperty("type").GetString().ShouldBe(CloudEvents.TypeFor(message.Label!));
-            message.UserProperties["EventType"].ShouldBe(message.Label);
+            cloudEvent.RootElement.GetProperty("type").GetString().ShouldBe(CloudEvents.TypeFor(message.Subject!));
+            message.ContentType.ShouldBe(ServiceBusChannel.CloudEventsContentType);
+            message.ApplicationProperties["EventType"].ShouldBe(message.Subject);
+            message.ApplicationProperties["SchemaVersion"].ShouldBe(ServiceBusChannel.SchemaVersion);
         }
 
         // Teams: the home's broker is told of the offer, the partner's on-call director of the alert, each by Entra id.
@@ -81,11 +82,11 @@ public sealed class NotificationEndToEndTests
 
         outcome.Inboxes.ShouldBe(ExpectedInboxes);
         outcome.DeadLetters.ShouldBe(0);
-        foreach (var request in bus.Requests.Concat(graph.Requests).Concat(webhook.Requests))
+        foreach (var body in bus.Messages.Select(m => m.BodyText).Concat(graph.Requests.Concat(webhook.Requests).Select(r => r.Body)))
         {
             foreach (var planted in outcome.PatientDetails)
             {
-                request.Body.ShouldNotContain(planted, Case.Insensitive);
+                body.ShouldNotContain(planted, Case.Insensitive);
             }
         }
     }
@@ -103,38 +104,35 @@ public sealed class NotificationEndToEndTests
     public async Task ServiceBusRefusals_ThroughTheDeliveryQueue_RetryTheSameMessageOrDeadLetterIt()
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
-        await using var bus = await FakeServiceBus.StartAsync(time: clock);
+        await using var bus = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
         await using var app = await TestApp.StartAsync(localTriggers: true, time: clock, configure: b =>
-        {
-            b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
-            b.Configuration["Notifications:ServiceBus:BaseUrl"] = bus.BaseAddress.ToString();
-        });
+            b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString);
         using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
         clock.UtcNow = London.At(London.Today(clock.UtcNow), new TimeOnly(7, 0)); // before the round opens: no round notices join in
 
-        // 503, then 429 with Retry-After, then accepted: three requests with one MessageId, one message on the topic.
-        bus.Enqueue(503);
-        bus.Enqueue(429, retryAfter: "1");
+        // A transient refusal on the SDK's try and on its one retry: the delivery queue tries again later, with the same MessageId.
+        bus.FailNext("amqp:internal-error", times: 2);
         await RegisterAsync(coordinator, 511);
         var accepted = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the message after two refusals");
-        bus.Requests.Select(MessageId).ShouldBe([accepted[0].MessageId, accepted[0].MessageId, accepted[0].MessageId]);
-        accepted[0].Label.ShouldBe("PartnerRegistered");
+        bus.Transfers.ShouldBe(3);
+        accepted[0].Subject.ShouldBe("PartnerRegistered");
+        accepted[0].MessageId.ShouldStartWith($"partner-{OpelRound.Ods(511)}.");
 
-        // 401: dead-lettered after one request, not retried; a coordinator re-drives it once the key is fixed.
-        bus.Clear();
-        bus.Enqueue(401);
+        // Not found: dead-lettered after one attempt, not retried; a coordinator re-drives it once the topic is there.
+        bus.FailNext("amqp:not-found");
         await RegisterAsync(coordinator, 512);
         var letters = await Brokerage.EventuallyAsync(
             async () => await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters")), l => l.GetArrayLength() == 1, "the dead letter");
         var letter = letters[0];
-        (letter.GetProperty("channel").GetString(), letter.GetProperty("status").GetInt32(), letter.GetProperty("attempts").GetInt32()).ShouldBe(("servicebus", 401, 1));
-        bus.Requests.Count.ShouldBe(1);
-        bus.Messages.ShouldBeEmpty();
+        (letter.GetProperty("channel").GetString(), letter.GetProperty("attempts").GetInt32()).ShouldBe(("servicebus", 1));
+        letter.GetProperty("reason").GetString()!.ShouldContain("MessagingEntityNotFound");
+        bus.Transfers.ShouldBe(4);
+        bus.Messages.Count.ShouldBe(1);
 
         var redrive = await coordinator.PostAsync($"/api/operations/dead-letters/{letter.GetProperty("id").GetString()}/redrive", null);
         redrive.StatusCode.ShouldBe(HttpStatusCode.Accepted, await redrive.Content.ReadAsStringAsync());
-        var delivered = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the re-driven message");
-        delivered[0].MessageId.ShouldBe(MessageId(bus.Requests[0]));
+        var delivered = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 2, "the re-driven message");
+        delivered[1].MessageId.ShouldStartWith($"partner-{OpelRound.Ods(512)}.");
         (await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength().ShouldBe(0);
     }
 
@@ -142,12 +140,6 @@ public sealed class NotificationEndToEndTests
     {
         var put = await coordinator.PutAsJsonAsync($"/api/partners/{OpelRound.Ods(n)}", OpelRound.PartnerBody(n));
         put.StatusCode.ShouldBe(HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
-    }
-
-    private static string MessageId(RecordedRequest request)
-    {
-        using var properties = JsonDocument.Parse(request.Header("BrokerProperties")!);
-        return properties.RootElement.GetProperty("MessageId").GetString()!;
     }
 
     /// <summary>Each user's inbox, by notification type: the same whichever external channels are on.</summary>

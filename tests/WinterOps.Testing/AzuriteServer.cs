@@ -194,12 +194,28 @@ public sealed class AzuriteServer : IAsyncDisposable
     }
 
     /// <summary>A free loopback port (for a server a test starts itself).</summary>
+    /// <remarks>
+    /// Never the same port twice in one test process: the kernel soon hands a released port out again, and two servers
+    /// given one port (Azurite and a fake broker started in parallel) would make one of them fail, or answer for the other.
+    /// </remarks>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>The repository root: the folder holding package.json above the test binaries.</summary>
     public static string RepoRoot()

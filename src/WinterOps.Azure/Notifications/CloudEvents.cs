@@ -1,6 +1,5 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
+using Azure.Messaging;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Azure.Notifications;
@@ -44,39 +43,23 @@ public static class CloudEvents
     /// <summary>The CloudEvents source of everything a workflow stream causes.</summary>
     public static string SourceFor(string workflowId) => $"/winterops/{workflowId}";
 
-    /// <summary>The event as JSON text: one Service Bus message about <paramref name="targetOrg"/> (or ALL).</summary>
-    public static string Serialize(OutgoingNotification outgoing, string messageId, string targetOrg)
+    /// <summary>The event in the CloudEvents JSON format (Azure.Core's <see cref="CloudEvent"/>): one Service Bus message about <paramref name="targetOrg"/> (or ALL).</summary>
+    public static BinaryData Serialize(OutgoingNotification outgoing, string messageId, string targetOrg)
     {
         var n = outgoing.Notification;
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        var data = new Dictionary<string, string?> { ["title"] = n.Title, ["link"] = n.Link, ["severity"] = SeverityName(n.Severity), ["targetOrg"] = targetOrg };
+        foreach (var (key, value) in NotificationData.Shareable(n.Data))
         {
-            json.WriteStartObject();
-            json.WriteString("specversion", "1.0");
-            json.WriteString("id", messageId);
-            json.WriteString("source", SourceFor(outgoing.WorkflowId));
-            json.WriteString("type", TypeFor(n.Type));
-            json.WriteString("subject", n.Subject);
-            json.WriteString("time", outgoing.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-            json.WriteString("datacontenttype", "application/json");
-            json.WriteStartObject("data");
-            json.WriteString("title", n.Title);
-            json.WriteString("link", n.Link);
-            json.WriteString("severity", SeverityName(n.Severity));
-            json.WriteString("targetOrg", targetOrg);
-            foreach (var (key, value) in NotificationData.Shareable(n.Data))
-            {
-                if (key is not ("title" or "link" or "severity" or "targetOrg"))
-                {
-                    json.WriteString(key, value);
-                }
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
+            data.TryAdd(key, value);
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var cloudEvent = new CloudEvent(SourceFor(outgoing.WorkflowId), TypeFor(n.Type), BinaryData.FromObjectAsJson(data), "application/json", CloudEventDataFormat.Json)
+        {
+            Id = messageId,
+            Subject = n.Subject,
+            Time = outgoing.CreatedAt.ToUniversalTime(),
+        };
+        return BinaryData.FromObjectAsJson(cloudEvent);
     }
 
     /// <summary>Info, Warning or Critical: the value of the Severity property partners filter on.</summary>

@@ -1,111 +1,93 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using Azure.Core;
 using Azure.Identity;
+using Azure.Messaging;
+using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Logging;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Azure.Notifications;
 
 /// <summary>
-/// Publishes notifications to a Service Bus topic with the REST API, for partner systems. One message per
-/// organisation the notification is for (<c>TargetOrg</c> = its id), or one with <c>TargetOrg</c> = ALL when it
-/// is for roles only. MessageId is the outbox id (one message) or <c>{outboxId}:{org}</c> (several), the same
-/// on every retry, so the topic's duplicate detection keeps one copy. Several messages go in batch requests
-/// (at most <see cref="MaxBatchMessages"/> and <see cref="MaxRequestBytes"/> each); when a later batch fails,
-/// the retry resends the earlier ones and the topic drops them as duplicates.
-/// Custom properties for subscription rules: EventType, TargetOrg, Severity and Sector (when the data has one).
-/// The body is a CloudEvent (<see cref="CloudEvents"/>). Nothing is retried here: failures throw
-/// <see cref="DeliveryFailedException"/> for the delivery loop.
+/// Publishes notifications to a Service Bus topic with the Azure.Messaging.ServiceBus SDK, for partner systems. One
+/// message per organisation the notification is for (<c>TargetOrg</c> = its id), or one with <c>TargetOrg</c> = ALL
+/// when it is for roles only. <c>MessageId</c> is the outbox id (one message) or <c>{outboxId}:{org}</c> (several), the
+/// same on every retry, so the topic's duplicate detection keeps one copy; several go as <see cref="ServiceBusMessageBatch"/>es,
+/// split when one is full (a retry after a later batch failed resends the earlier ones, dropped as duplicates).
+/// <c>Subject</c> is the notification type; application properties for subscription rules: EventType, TargetOrg,
+/// Severity, Sector (when the data has one) and SchemaVersion. The body is a CloudEvent (<see cref="CloudEvents"/>).
+/// The SDK's own retries are few and short (see <see cref="ClientOptions"/>): failures throw
+/// <see cref="DeliveryFailedException"/> for the delivery loop, which owns retrying.
 /// </summary>
-public sealed partial class ServiceBusChannel : IExternalChannel
+public sealed partial class ServiceBusChannel(ServiceBusSender? sender, ILogger<ServiceBusChannel> logger) : IExternalChannel
 {
-    public const string HttpClientName = "servicebus";
-
     public const string AllOrgs = "ALL";
-
-    public const int MaxBatchMessages = 100;
-
-    /// <summary>Largest batch request body: under the 256 KB a Standard namespace takes, with room for headers.</summary>
-    public const int MaxRequestBytes = 250 * 1024;
-
     public const string CloudEventsContentType = "application/cloudevents+json";
 
-    public const string BatchContentType = "application/vnd.microsoft.servicebus.json";
-
-    private static readonly string[] EntraScopes = ["https://servicebus.azure.net/.default"];
-
-    private readonly HttpClient _http;
-    private readonly TimeProvider _time;
-    private readonly ILogger<ServiceBusChannel> _logger;
-    private readonly Uri? _endpoint;
-    private readonly ServiceBusSas? _sas;
-    private readonly TokenCredential? _credential;
-
-    /// <summary>
-    /// Checks the settings (fails at start-up when they are wrong). With a connection string the channel signs
-    /// SAS tokens; otherwise it asks <paramref name="credential"/> (default: <see cref="DefaultAzureCredential"/>)
-    /// for Entra tokens.
-    /// </summary>
-    public ServiceBusChannel(ServiceBusOptions options, HttpClient http, TimeProvider time, ILogger<ServiceBusChannel> logger, TokenCredential? credential = null)
-    {
-        _http = http;
-        _time = time;
-        _logger = logger;
-        if (!options.Enabled)
-        {
-            return;
-        }
-
-        var connection = string.IsNullOrWhiteSpace(options.ConnectionString) ? null : ServiceBusConnection.Parse(options.ConnectionString);
-        var ns = string.IsNullOrWhiteSpace(options.FullyQualifiedNamespace) ? connection!.Namespace : HostOf(options.FullyQualifiedNamespace);
-        var topic = options.TopicName.Trim('/');
-        var baseUrl = string.IsNullOrWhiteSpace(options.BaseUrl)
-            ? new Uri($"https://{ns}")
-            : ChannelHttp.SecureUrl($"{ServiceBusOptions.Section}:BaseUrl", options.BaseUrl);
-        _endpoint = new Uri($"{baseUrl.ToString().TrimEnd('/')}/{Uri.EscapeDataString(topic)}/messages?timeout=60");
-        if (connection is not null)
-        {
-            _sas = new ServiceBusSas($"https://{ns}/{topic}", connection.KeyName, connection.Key, time);
-        }
-        else
-        {
-            _credential = credential ?? new DefaultAzureCredential();
-        }
-    }
+    /// <summary>The version of the message contract (docs/messages.md) partners can filter or branch on.</summary>
+    public const string SchemaVersion = "1";
 
     public string Name => "servicebus";
 
-    public bool Enabled => _endpoint is not null;
+    public bool Enabled => sender is not null;
 
-    /// <summary>The URL messages are posted to (null when off).</summary>
-    public Uri? Endpoint => _endpoint;
+    /// <summary>
+    /// Small on purpose: by default a broker that is down takes ~11 s to fail a send and ServerBusy sleeps 10 s;
+    /// the delivery loop retries with its own backoff instead.
+    /// </summary>
+    public static void ClientOptions(ServiceBusClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Identifier = "winterops";
+        options.RetryOptions.Mode = ServiceBusRetryMode.Exponential;
+        options.RetryOptions.MaxRetries = 1;
+        options.RetryOptions.Delay = TimeSpan.FromMilliseconds(200);
+        options.RetryOptions.MaxDelay = TimeSpan.FromSeconds(1);
+        options.RetryOptions.TryTimeout = TimeSpan.FromSeconds(5);
+    }
 
     public async Task SendAsync(OutgoingNotification notification, CancellationToken cancellationToken)
     {
-        if (_endpoint is null)
+        if (sender is null)
         {
             return;
         }
 
         var messages = Messages(notification);
-        var requests = 0;
-        if (messages.Count == 1)
+        var sends = 0;
+        try
         {
-            await PostAsync(notification.OutboxId, Single(messages[0]), cancellationToken);
-            requests++;
-        }
-        else
-        {
-            foreach (var batch in Batches(messages))
+            if (messages.Count == 1)
             {
-                await PostAsync(notification.OutboxId, batch, cancellationToken);
-                requests++;
+                await sender.SendMessageAsync(messages[0], cancellationToken);
+                sends++;
+            }
+            else
+            {
+                var pending = new Queue<ServiceBusMessage>(messages);
+                while (pending.Count > 0)
+                {
+                    using var batch = await sender.CreateMessageBatchAsync(cancellationToken);
+                    while (pending.Count > 0 && batch.TryAddMessage(pending.Peek()))
+                    {
+                        pending.Dequeue();
+                    }
+
+                    if (batch.Count == 0)
+                    {
+                        throw new DeliveryFailedException($"Message {pending.Peek().MessageId} is larger than the topic takes.", transient: false);
+                    }
+
+                    await sender.SendMessagesAsync(batch, cancellationToken);
+                    sends++;
+                }
             }
         }
+        catch (Exception e) when (Failure(e, cancellationToken) is { } failure)
+        {
+            LogFailed(e, notification.OutboxId, failure.Transient);
+            throw failure;
+        }
 
-        LogSent(notification.OutboxId, messages.Count, requests);
+        LogSent(notification.OutboxId, messages.Count, sends);
     }
 
     /// <summary>The messages one notification becomes, in recipient order.</summary>
@@ -121,175 +103,43 @@ public sealed partial class ServiceBusChannel : IExternalChannel
         return orgs.Select(org =>
         {
             var id = orgs.Count == 1 ? outgoing.OutboxId : $"{outgoing.OutboxId}:{org}";
-            var properties = new List<KeyValuePair<string, string>>
+            var message = new ServiceBusMessage(CloudEvents.Serialize(outgoing, id, org))
             {
-                new("EventType", n.Type),
-                new("TargetOrg", org),
-                new("Severity", CloudEvents.SeverityName(n.Severity)),
+                MessageId = id,
+                Subject = n.Type,
+                CorrelationId = outgoing.WorkflowId,
+                ContentType = CloudEventsContentType,
             };
+            message.ApplicationProperties["EventType"] = n.Type;
+            message.ApplicationProperties["TargetOrg"] = org;
+            message.ApplicationProperties["Severity"] = CloudEvents.SeverityName(n.Severity);
             if (n.Data.TryGetValue("sector", out var sector))
             {
-                properties.Add(new("Sector", sector));
+                message.ApplicationProperties["Sector"] = sector;
             }
 
-            return new ServiceBusMessage(id, n.Type, outgoing.WorkflowId, properties, CloudEvents.Serialize(outgoing, id, org));
+            message.ApplicationProperties["SchemaVersion"] = SchemaVersion;
+            return message;
         }).ToList();
     }
 
-    private static StringContent Single(ServiceBusMessage message)
+    /// <summary>What a failed send means for the delivery loop: transient (worth retrying) or not; null for the caller's own cancellation.</summary>
+    private static DeliveryFailedException? Failure(Exception e, CancellationToken cancellationToken) => e switch
     {
-        var content = new StringContent(message.Body, Encoding.UTF8, CloudEventsContentType);
-        content.Headers.TryAddWithoutValidation("BrokerProperties", Json(w => BrokerProperties(w, message)));
-        foreach (var (name, value) in message.Properties)
-        {
-            // A custom property is its own header; a string value is sent quoted, as JSON writes it.
-            content.Headers.TryAddWithoutValidation(name, JsonSerializer.Serialize(value));
-        }
+        DeliveryFailedException failed => failed,
+        ServiceBusException { Reason: ServiceBusFailureReason.MessagingEntityNotFound or ServiceBusFailureReason.QuotaExceeded or ServiceBusFailureReason.MessageSizeExceeded } sb =>
+            new DeliveryFailedException($"Service Bus refused the message ({sb.Reason}): {sb.Message}", transient: false, inner: e),
+        ServiceBusException sb => new DeliveryFailedException($"Service Bus failed ({sb.Reason}): {sb.Message}", transient: true, inner: e),
+        UnauthorizedAccessException => new DeliveryFailedException($"Service Bus refused the credentials: {e.Message}", transient: false, inner: e),
+        AuthenticationFailedException => new DeliveryFailedException($"No Entra token for Service Bus: {e.Message}", transient: true, inner: e),
+        TimeoutException or IOException or System.Net.Sockets.SocketException => new DeliveryFailedException($"Service Bus could not be reached: {e.Message}", transient: true, inner: e),
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => new DeliveryFailedException($"Service Bus did not answer in time: {e.Message}", transient: true, inner: e),
+        _ => null,
+    };
 
-        return content;
-    }
+    [LoggerMessage(LogLevel.Information, "Outbox {OutboxId}: {Messages} Service Bus message(s) sent in {Sends} send(s)")]
+    private partial void LogSent(string outboxId, int messages, int sends);
 
-    /// <summary>Batch request bodies: at most <see cref="MaxBatchMessages"/> messages and <see cref="MaxRequestBytes"/> each.</summary>
-    private static IEnumerable<ByteArrayContent> Batches(IEnumerable<ServiceBusMessage> messages)
-    {
-        var items = new List<byte[]>();
-        var size = 2; // [ and ]
-        foreach (var message in messages)
-        {
-            var item = JsonBytes(w => BatchItem(w, message));
-            if (items.Count > 0 && (items.Count == MaxBatchMessages || size + 1 + item.Length > MaxRequestBytes))
-            {
-                yield return BatchContent(items, size);
-                items = [];
-                size = 2;
-            }
-
-            size += (items.Count > 0 ? 1 : 0) + item.Length;
-            items.Add(item);
-        }
-
-        if (items.Count > 0)
-        {
-            yield return BatchContent(items, size);
-        }
-    }
-
-    private static ByteArrayContent BatchContent(List<byte[]> items, int size)
-    {
-        var body = new byte[size];
-        body[0] = (byte)'[';
-        var at = 1;
-        foreach (var item in items)
-        {
-            if (at > 1)
-            {
-                body[at++] = (byte)',';
-            }
-
-            item.CopyTo(body, at);
-            at += item.Length;
-        }
-
-        body[at] = (byte)']';
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType) { CharSet = "utf-8" };
-        return content;
-    }
-
-    private static void BatchItem(Utf8JsonWriter w, ServiceBusMessage message)
-    {
-        w.WriteStartObject();
-        w.WriteString("Body", message.Body);
-        w.WritePropertyName("BrokerProperties");
-        BrokerProperties(w, message);
-        w.WriteStartObject("UserProperties");
-        foreach (var (name, value) in message.Properties)
-        {
-            w.WriteString(name, value);
-        }
-
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    private static void BrokerProperties(Utf8JsonWriter w, ServiceBusMessage message)
-    {
-        w.WriteStartObject();
-        w.WriteString("MessageId", message.MessageId);
-        w.WriteString("CorrelationId", message.CorrelationId);
-        w.WriteString("Label", message.Label);
-        w.WriteEndObject();
-    }
-
-    private async Task PostAsync(string outboxId, HttpContent content, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
-        request.Headers.TryAddWithoutValidation("Authorization", await AuthorizationAsync(cancellationToken));
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            LogUnreachable(e, outboxId);
-            throw ChannelHttp.NoAnswer("Service Bus", e);
-        }
-
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                LogRefused(outboxId, (int)response.StatusCode);
-                throw ChannelHttp.Failure("Service Bus", response, _time);
-            }
-        }
-    }
-
-    private async Task<string> AuthorizationAsync(CancellationToken cancellationToken)
-    {
-        if (_sas is not null)
-        {
-            return _sas.Token();
-        }
-
-        try
-        {
-            var token = await _credential!.GetTokenAsync(new TokenRequestContext(EntraScopes), cancellationToken);
-            return "Bearer " + token.Token;
-        }
-        catch (AuthenticationFailedException e)
-        {
-            throw new DeliveryFailedException($"No Entra token for Service Bus: {e.Message}", transient: true, inner: e);
-        }
-    }
-
-    private static string HostOf(string ns) =>
-        ns.Contains("://", StringComparison.Ordinal) ? new Uri(ns).Host : ns.Trim().TrimEnd('/');
-
-    private static string Json(Action<Utf8JsonWriter> write) => Encoding.UTF8.GetString(JsonBytes(write));
-
-    private static byte[] JsonBytes(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        return buffer.ToArray();
-    }
-
-    [LoggerMessage(LogLevel.Information, "Outbox {OutboxId}: {Messages} Service Bus message(s) sent in {Requests} request(s)")]
-    private partial void LogSent(string outboxId, int messages, int requests);
-
-    [LoggerMessage(LogLevel.Warning, "Outbox {OutboxId}: Service Bus answered {Status}")]
-    private partial void LogRefused(string outboxId, int status);
-
-    [LoggerMessage(LogLevel.Warning, "Outbox {OutboxId}: Service Bus could not be reached")]
-    private partial void LogUnreachable(Exception exception, string outboxId);
+    [LoggerMessage(LogLevel.Warning, "Outbox {OutboxId}: the Service Bus send failed (transient: {Transient})")]
+    private partial void LogFailed(Exception exception, string outboxId, bool transient);
 }
-
-/// <summary>One Service Bus message: broker properties, custom (user) properties and the CloudEvent body.</summary>
-internal sealed record ServiceBusMessage(
-    string MessageId, string Label, string CorrelationId, IReadOnlyList<KeyValuePair<string, string>> Properties, string Body);

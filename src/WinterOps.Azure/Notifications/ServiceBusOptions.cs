@@ -9,8 +9,9 @@ public sealed class ServiceBusOptions
     public const string Section = "Notifications:ServiceBus";
 
     /// <summary>
-    /// <c>Endpoint=sb://{namespace}/;SharedAccessKeyName=...;SharedAccessKey=...</c>: send with a SAS token.
-    /// Leave empty in Azure and set <see cref="FullyQualifiedNamespace"/>: the managed identity sends with an Entra token.
+    /// <c>Endpoint=sb://{namespace}/;SharedAccessKeyName=...;SharedAccessKey=...</c> (or a local emulator's or test
+    /// broker's, with <c>UseDevelopmentEmulator=true</c>). Leave empty in Azure and set <see cref="FullyQualifiedNamespace"/>:
+    /// the managed identity sends with an Entra token.
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -25,12 +26,6 @@ public sealed class ServiceBusOptions
         get => string.IsNullOrWhiteSpace(field) ? DefaultTopic : field;
         set;
     }
-
-    /// <summary>
-    /// Sends to this base URL instead of <c>https://{namespace}</c> (a test fake). https, or http for loopback
-    /// hosts only. The SAS token is still signed for the real <c>https://{namespace}/{topic}</c>.
-    /// </summary>
-    public string? BaseUrl { get; set; }
 
     /// <summary>Off when neither a connection string nor a namespace is set.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(ConnectionString) || !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);

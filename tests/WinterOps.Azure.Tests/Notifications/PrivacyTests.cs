@@ -24,11 +24,11 @@ public sealed class PrivacyTests
     [Fact]
     public async Task PatientFieldsInData_NeverReachServiceBusTeamsOrTheWebhook()
     {
-        await using var bus = await FakeServiceBus.StartAsync();
+        await using var bus = await FakeAmqpBroker.StartAsync();
+        await using var client = ServiceBusChannelTests.Client(bus);
         await using var graph = await FakeGraph.StartAsync();
         await using var webhook = await FakeWebhook.StartAsync();
-        var serviceBus = new ServiceBusChannel(
-            new ServiceBusOptions { ConnectionString = bus.ConnectionString, BaseUrl = bus.BaseAddress.ToString() }, Http, TimeProvider.System, NullLogger<ServiceBusChannel>.Instance);
+        var serviceBus = new ServiceBusChannel(client.CreateSender(bus.Entity), NullLogger<ServiceBusChannel>.Instance);
         var teamsOptions = new TeamsOptions
         {
             TenantId = "t", ClientId = "c", GraphBaseUrl = graph.BaseUrl, LinkBaseUrl = "https://winterops.example.nhs.uk", WorkflowWebhookUrl = webhook.Url,
@@ -44,16 +44,21 @@ public sealed class PrivacyTests
             }
         }
 
-        var captured = bus.Requests.Concat(graph.Requests).Concat(webhook.Requests).ToList();
-        captured.Select(r => r.PathAndQuery).Distinct().Count().ShouldBe(4); // every channel was exercised
+        // Each Service Bus message as the broker stored it: the whole body, its properties and application properties.
+        var brokered = bus.Messages.Select(m => (
+            Where: $"Service Bus message {m.MessageId}",
+            Everything: string.Join("\n", [m.BodyText, m.MessageId, m.Subject, m.ContentType, m.CorrelationId, .. m.ApplicationProperties.Select(p => $"{p.Key}: {p.Value}")])));
+        var requests = graph.Requests.Concat(webhook.Requests).ToList();
+        requests.Select(r => r.PathAndQuery).Distinct().Count().ShouldBe(3); // Teams and the webhook were exercised
         webhook.Requests.Count.ShouldBe(2);
-        foreach (var request in captured)
+        var captured = requests.Select(r => (Where: r.PathAndQuery, Everything: r.Body + string.Join("\n", r.Headers.Select(h => $"{h.Key}: {h.Value}"))))
+            .Concat(brokered).ToList();
+        foreach (var (where, everything) in captured)
         {
-            var everything = request.Body + string.Join("\n", request.Headers.Select(h => $"{h.Key}: {h.Value}"));
             foreach (var (key, value) in Planted)
             {
-                everything.ShouldNotContain(key, Case.Insensitive, $"{request.PathAndQuery} carried the key {key}");
-                everything.ShouldNotContain(value, Case.Insensitive, $"{request.PathAndQuery} carried the value of {key}");
+                everything.ShouldNotContain(key, Case.Insensitive, $"{where} carried the key {key}");
+                everything.ShouldNotContain(value, Case.Insensitive, $"{where} carried the value of {key}");
             }
         }
 

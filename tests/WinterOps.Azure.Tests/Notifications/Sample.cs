@@ -1,4 +1,3 @@
-using Azure.Core;
 using WinterOps.Azure.Notifications;
 using WinterOps.Core.Workflows;
 
@@ -47,23 +46,4 @@ internal static class Sample
         new Notification("EscalationResolved", Recipient.Role("Coordinator"), "Resolved", "x", new Dictionary<string, string> { ["rule"] = "SystemLevel" }, "/api/escalations/x"),
         CreatedAt,
         []);
-}
-
-/// <summary>An Entra credential that hands out a known token and remembers the scopes it was asked for.</summary>
-internal sealed class FakeCredential(string token) : TokenCredential
-{
-    public List<string> Scopes { get; } = [];
-
-    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-    {
-        lock (Scopes)
-        {
-            Scopes.AddRange(requestContext.Scopes);
-        }
-
-        return new AccessToken(token, DateTimeOffset.UtcNow.AddHours(1));
-    }
-
-    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(GetToken(requestContext, cancellationToken));
 }
