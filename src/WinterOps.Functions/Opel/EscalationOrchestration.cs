@@ -43,8 +43,7 @@ public static class EscalationOrchestration
     public const string Name = "Escalation";
     public const string ChangedEvent = "Changed";
 
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(2)));
+    private static readonly TaskOptions Retry = ActivityRetry.Options;
 
     public static string InstanceId(string escalationId) => $"escalation-{escalationId}";
 

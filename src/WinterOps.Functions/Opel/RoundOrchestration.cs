@@ -47,8 +47,7 @@ public static class RoundOrchestration
     public const string WakeEvent = "Wake";
     public const string ReturnArrivedEvent = "ReturnArrived";
 
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(2)));
+    private static readonly TaskOptions Retry = ActivityRetry.Options;
 
     public static string InstanceId(DateOnly date) => $"round-{RoundWorkflow.Key(date)}";
 

@@ -66,9 +66,7 @@ public static class PlacementOrchestration
     public const string Name = "Placement";
     public const string ResponseEvent = "Response";
 
-    /// <summary>Every activity's: storage may be unreachable for a while (about 6 minutes of attempts) before the instance fails.</summary>
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(2)));
+    private static readonly TaskOptions Retry = ActivityRetry.Options;
 
     [Function(Name)]
     public static async Task<string> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
