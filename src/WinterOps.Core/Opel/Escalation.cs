@@ -42,7 +42,7 @@ public abstract record EscalationCommand
     {
     }
 
-    /// <summary>Raise an escalation for a condition; the same condition on the same day (same stream) raises once.</summary>
+    /// <summary>Raise an escalation for a condition; the same condition on the same day (the same escalation id) raises once.</summary>
     public sealed record Raise(
         EscalationRule Rule, DateOnly Date, string Subject, string Summary, IReadOnlyDictionary<string, string> Details,
         IReadOnlyList<OnCallContact> Ladder, TimeSpan AcknowledgeWithin, DateTimeOffset At) : EscalationCommand;

@@ -50,7 +50,6 @@ public sealed class CommandHandler(IEventStore store, WorkflowCatalog catalog, I
         where TEvent : class
     {
         var streamId = workflow.StreamId(key);
-        command = TimerCommands.RunningAt(command, context.At); // a late timer is decided when it runs
         for (var attempt = 1; ; attempt++)
         {
             // The first try may skip the read: a "create only" command (expected version 0) assumes an

@@ -6,7 +6,6 @@ using WinterOps.Azure.Storage;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Http;
-using WinterOps.Functions.Placements;
 
 namespace WinterOps.Functions.Opel;
 
@@ -79,9 +78,9 @@ public sealed class EscalationStore(StorageAccount storage)
             : null;
 
     public async Task<StepOutcome?> LoadOutcomeAsync(string id, string stepId, CancellationToken cancellationToken) =>
-        await _table.GetEntityIfExistsAsync<TableEntity>(id, StepRow(stepId), cancellationToken: cancellationToken) is { HasValue: true } found
+        await _table.GetEntityIfExistsAsync<TableEntity>(id, StepRow.Key(stepId), cancellationToken: cancellationToken) is { HasValue: true } found
         && found.Value is { } row
-            ? new StepOutcome(row.GetInt32("Status")!.Value, row.GetString("Detail"), row.GetString("State"), row.GetInt64("Version")!.Value)
+            ? StepRow.Read(row)
             : null;
 
     /// <summary>The audit trail, oldest first, with the events as stored.</summary>
@@ -143,45 +142,16 @@ public sealed class EscalationStore(StorageAccount storage)
                 return (stored, done, [], true);
             }
 
-            List<EscalationEvent> events;
-            StepOutcome outcome;
-            try
-            {
-                events = decide(stored).ToList();
-                outcome = new StepOutcome(200, null, null, stored.Version + events.Count);
-            }
-            catch (CommandRejectedException rejected)
-            {
-                events = [];
-                outcome = new StepOutcome(409, rejected.Message, Names<EscalationStatus>.Of(stored.State.Status), stored.Version);
-            }
-            catch (VersionMismatchException mismatch)
-            {
-                events = [];
-                outcome = new StepOutcome(412, mismatch.Message, null, stored.Version);
-            }
-
+            var (events, outcome) = StepRow.Decide(() => decide(stored), stored.Version, () => Names<EscalationStatus>.Of(stored.State.Status));
             var state = events.Aggregate(stored.State, EscalationWorkflow.Evolve);
             var after = stored with { State = state, Version = outcome.Version, Starter = stored.Starter ?? (state.Raised is null ? null : stepId) };
-            var actions = new List<TableTransactionAction>
-            {
+            TableTransactionAction[] actions =
+            [
                 row is null
                     ? new(TableTransactionActionType.Add, Row(after))
                     : new(TableTransactionActionType.UpdateReplace, Row(after), row.ETag),
-                new(TableTransactionActionType.Add, new TableEntity(id, StepRow(stepId))
-                {
-                    ["Status"] = outcome.Status, ["Detail"] = outcome.Detail, ["State"] = outcome.State, ["Version"] = outcome.Version,
-                }),
-            };
-            var version = stored.Version;
-            foreach (var e in events)
-            {
-                version++;
-                var audit = AuditRow.For(id, version, EscalationWorkflow.Events.NameOf(e), EscalationWorkflow.Events.Serialize(e), at, by);
-                audit["Step"] = stepId;
-                actions.Add(new(TableTransactionActionType.Add, audit));
-            }
-
+                .. StepRow.Actions(id, stepId, outcome, stored.Version, events, EscalationWorkflow.Events, at, by),
+            ];
             try
             {
                 await _table.SubmitTransactionAsync(actions, cancellationToken);
@@ -209,6 +179,4 @@ public sealed class EscalationStore(StorageAccount storage)
     private static StoredEscalation Read(TableEntity row) => new(
         row.PartitionKey, JsonSerializer.Deserialize<EscalationState>(row.GetString("State")!, WorkflowJson.Options)!, row.GetInt64("Version")!.Value,
         row.GetString("Starter"), row.GetBoolean("Started") == true);
-
-    private static string StepRow(string stepId) => $"step-{stepId}";
 }

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;

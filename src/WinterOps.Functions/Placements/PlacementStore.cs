@@ -18,9 +18,6 @@ public sealed record PendingRequest(PlacementRequest Details, Actor By, DateTime
 /// <summary>A person's answer to the placement (accept, decline, cancel, admitted), stored before the orchestration is told of it.</summary>
 public sealed record PlacementAction(PlacementCommand Command, Actor By, long? ExpectedVersion);
 
-/// <summary>How the orchestration decided one step: 200, or 409/412 with the reason; the placement's version after it.</summary>
-public sealed record StepOutcome(int Status, string? Detail, string? State, long Version);
-
 /// <summary>One audited event, as <c>GET .../history</c> shows it.</summary>
 public sealed record AuditEntry(long Version, string Type, string Data, DateTimeOffset At, string ById, string ByName, string? ByRole, string? ByOrg);
 
@@ -113,8 +110,8 @@ public sealed class PlacementStore(StorageAccount storage)
             : null;
 
     public async Task<StepOutcome?> LoadOutcomeAsync(string placementId, string stepId, CancellationToken cancellationToken) =>
-        await _table.GetEntityIfExistsAsync<TableEntity>(placementId, StepRow(stepId), cancellationToken: cancellationToken) is { HasValue: true } row
-            ? Outcome(row.Value!)
+        await _table.GetEntityIfExistsAsync<TableEntity>(placementId, StepRow.Key(stepId), cancellationToken: cancellationToken) is { HasValue: true } row
+            ? StepRow.Read(row.Value!)
             : null;
 
     public async Task<IReadOnlyList<AuditEntry>> ReadHistoryAsync(string placementId, CancellationToken cancellationToken)
@@ -151,42 +148,13 @@ public sealed class PlacementStore(StorageAccount storage)
                 return (stored, done, []);
             }
 
-            List<PlacementEvent> events;
-            StepOutcome outcome;
-            try
-            {
-                events = decide(stored).ToList();
-                outcome = new StepOutcome(200, null, null, stored.Version + events.Count);
-            }
-            catch (CommandRejectedException rejected)
-            {
-                events = [];
-                outcome = new StepOutcome(409, rejected.Message, rejected.State ?? Names<PlacementPhase>.Of(stored.State.Phase), stored.Version);
-            }
-            catch (VersionMismatchException mismatch)
-            {
-                events = [];
-                outcome = new StepOutcome(412, mismatch.Message, null, stored.Version);
-            }
-
+            var (events, outcome) = StepRow.Decide(() => decide(stored), stored.Version, () => Names<PlacementPhase>.Of(stored.State.Phase));
             var state = events.Aggregate(stored.State, PlacementWorkflow.Evolve);
-            var actions = new List<TableTransactionAction>
-            {
+            TableTransactionAction[] actions =
+            [
                 new(TableTransactionActionType.UpdateReplace, Row(placementId, state, outcome.Version, stored.Request), row.ETag),
-                new(TableTransactionActionType.Add, new TableEntity(placementId, StepRow(stepId))
-                {
-                    ["Status"] = outcome.Status, ["Detail"] = outcome.Detail, ["State"] = outcome.State, ["Version"] = outcome.Version,
-                }),
-            };
-            var version = stored.Version;
-            foreach (var e in events)
-            {
-                version++;
-                var audit = AuditRow.For(placementId, version, PlacementWorkflow.Events.NameOf(e), PlacementWorkflow.Events.Serialize(e), at, by);
-                audit["Step"] = stepId;
-                actions.Add(new(TableTransactionActionType.Add, audit));
-            }
-
+                .. StepRow.Actions(placementId, stepId, outcome, stored.Version, events, PlacementWorkflow.Events, at, by),
+            ];
             try
             {
                 await _table.SubmitTransactionAsync(actions, cancellationToken);
@@ -225,8 +193,4 @@ public sealed class PlacementStore(StorageAccount storage)
         return new StoredPlacement(state, row.GetInt64("Version")!.Value, request);
     }
 
-    private static StepOutcome Outcome(TableEntity row) =>
-        new(row.GetInt32("Status")!.Value, row.GetString("Detail"), row.GetString("State"), row.GetInt64("Version")!.Value);
-
-    private static string StepRow(string stepId) => $"step-{stepId}";
 }
