@@ -22,6 +22,7 @@ using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Demo;
 using WinterOps.Functions.Engine;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Notifications;
 using WinterOps.Functions.Opel;
 using WinterOps.Functions.Placements;
 
@@ -69,6 +70,7 @@ public static class WinterOpsServices
         services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
         services.AddSingleton<Deliveries>();
         services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<Notifier>();
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();
         services.AddSingleton<PoisonQueues>();

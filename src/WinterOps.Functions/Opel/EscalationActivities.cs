@@ -1,10 +1,10 @@
 using System.Globalization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using WinterOps.Azure.Outbox;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Notifications;
 
 namespace WinterOps.Functions.Opel;
 
@@ -12,7 +12,7 @@ namespace WinterOps.Functions.Opel;
 /// The escalation's I/O, one activity per step. Each may run more than once and writes the same rows when it does:
 /// a step is decided once (<see cref="EscalationStore.ApplyAsync"/>) and notices carry deterministic ids.
 /// </summary>
-public sealed class EscalationActivities(EscalationStore store, OutboxDispatcher notices, TimeProvider time)
+public sealed class EscalationActivities(EscalationStore store, Notifier notices, TimeProvider time)
 {
     private static readonly Actor Timer = Actor.System("timer");
 
@@ -52,7 +52,7 @@ public sealed class EscalationActivities(EscalationStore store, OutboxDispatcher
 
     /// <summary>Tells people what the audited events changed (inbox, Teams, Service Bus, webhooks); ids are "escalation-{id}.{version}.{index}".</summary>
     [Function(nameof(NotifyEscalation))]
-    public async Task NotifyEscalation([ActivityTrigger] EscalationNotices step, CancellationToken cancellationToken)
+    public async Task NotifyEscalation([ActivityTrigger] EscalationNotices step, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var state = EscalationState.Initial;
         foreach (var (version, @event, at) in await store.ReadHistoryAsync(step.EscalationId, cancellationToken))
@@ -67,7 +67,7 @@ public sealed class EscalationActivities(EscalationStore store, OutboxDispatcher
             foreach (var notice in EscalationWorkflow.Notices(step.EscalationId, state, @event))
             {
                 var id = $"escalation-{step.EscalationId}.{version.ToString("D10", CultureInfo.InvariantCulture)}.{index++}";
-                await notices.NotifyAsync(id, $"escalation-{step.EscalationId}", notice, at, cancellationToken);
+                await notices.NotifyAsync(durable, id, $"escalation-{step.EscalationId}", notice, at, cancellationToken);
             }
         }
     }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using WinterOps.Azure.Outbox;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Notifications;
 
 namespace WinterOps.Functions.Opel;
 
@@ -14,7 +14,7 @@ namespace WinterOps.Functions.Opel;
 /// </summary>
 public sealed class RoundActivities(
     RoundStore rounds, RoundReader reader, Escalations escalations, FrameworkSet frameworks, RoundOptions options, EscalationOptions policy,
-    OutboxDispatcher notices, TimeProvider time)
+    Notifier notices, TimeProvider time)
 {
     private static readonly Actor Round = Actor.System("daily-round");
 
@@ -65,7 +65,7 @@ public sealed class RoundActivities(
 
     /// <summary>Sends one batch of a notice: one notification to up to <see cref="RoundStore.Batch"/> partners, id "round-{date}.{kind}.{batch}".</summary>
     [Function(nameof(SendNotice))]
-    public async Task SendNotice([ActivityTrigger] NoticeBatch batch, CancellationToken cancellationToken)
+    public async Task SendNotice([ActivityTrigger] NoticeBatch batch, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var round = (await rounds.LoadAsync(batch.Date, cancellationToken))!;
         var codes = await rounds.ReadNoticeBatchAsync(batch.Date, batch.Kind, batch.Batch, cancellationToken);
@@ -73,7 +73,7 @@ public sealed class RoundActivities(
         {
             var key = RoundWorkflow.Key(batch.Date);
             await notices.NotifyAsync(
-                $"round-{key}.{batch.Kind}.{batch.Batch.ToString("D5", CultureInfo.InvariantCulture)}", $"round-{key}", notice, time.GetUtcNow(), cancellationToken);
+                durable, $"round-{key}.{batch.Kind}.{batch.Batch.ToString("D5", CultureInfo.InvariantCulture)}", $"round-{key}", notice, time.GetUtcNow(), cancellationToken);
         }
     }
 
@@ -107,7 +107,7 @@ public sealed class RoundActivities(
         await Parallel.ForEachAsync(
             RoundWorkflow.Escalations(step.Date, escalationPolicy, assessment), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (change, ct) => await escalations.ApplyAsync(durable, change, $"round-{key}.{step.Number.ToString(CultureInfo.InvariantCulture)}", Round, ct));
-        await notices.NotifyAsync($"round-{key}.assessed.{step.Number.ToString(CultureInfo.InvariantCulture)}", $"round-{key}", RoundWorkflow.Assessed(step.Date, assessment), now, cancellationToken);
+        await notices.NotifyAsync(durable, $"round-{key}.assessed.{step.Number.ToString(CultureInfo.InvariantCulture)}", $"round-{key}", RoundWorkflow.Assessed(step.Date, assessment), now, cancellationToken);
 
         var after = await rounds.RecordAsync(step.Date, Round, now, r => r.Assessments >= step.Number
             ? null

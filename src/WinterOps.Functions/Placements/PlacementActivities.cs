@@ -6,6 +6,7 @@ using WinterOps.Core.CareHomes;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Notifications;
 using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Http;
 using WinterOps.Functions.Opel;
@@ -19,7 +20,7 @@ namespace WinterOps.Functions.Placements;
 /// </summary>
 public sealed class PlacementActivities(
     PlacementStore placements, CareHomeStore homes, OfferBoard board, PlacementOptions options, EscalationOptions escalations,
-    OutboxDispatcher notices, Escalations escalated, TimeProvider time)
+    Notifier notices, Escalations escalated, TimeProvider time)
 {
     private static readonly Actor Timer = Actor.System("timer");
 
@@ -153,7 +154,7 @@ public sealed class PlacementActivities(
                 switch (reaction)
                 {
                     case Reaction.Notify notify:
-                        await notices.NotifyAsync(id, $"placement-{step.PlacementId}", notify.Notification, entry.At, cancellationToken);
+                        await notices.NotifyAsync(durable, id, $"placement-{step.PlacementId}", notify.Notification, entry.At, cancellationToken);
                         break;
                     case Reaction.Send { Workflow: EscalationWorkflow.Name } send:
                         await escalated.ApplyAsync(durable, send, id, Timer, cancellationToken);
