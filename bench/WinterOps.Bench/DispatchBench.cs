@@ -1,20 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.DurableTask.Client;
 using WinterOps.Azure.Notifications;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.Notifications;
 using WinterOps.Testing;
 using WinterOps.Testing.Fakes;
 
 namespace WinterOps.Bench;
 
 /// <summary>
-/// Notification intents delivered per second through the whole dispatch path to a loopback fake Service Bus:
-/// outbox-dispatch queue -> OutboxDispatcher (inbox row, delivery queued) -> notification-deliveries queue ->
-/// Deliveries -> ServiceBusChannel (the app's one ServiceBusClient) -> FakeAmqpBroker, run by the app's
-/// LocalTriggerRunner as the Functions host would run the two queue functions (batches of 16). The intents are
-/// committed first (not timed); the clock runs from starting the runner until the broker holds every message.
-/// Against raw SDK sends to the same broker: the messages of one intent of the run (same shape), sent again with
+/// Notifications delivered per second through the activities to a loopback fake Service Bus: the app's
+/// <see cref="Notifier"/> (as every workflow's notify activity calls it, 16 at once) writes the inbox rows and starts
+/// one delivery orchestration per notification, whose Service Bus activity sends with the app's one ServiceBusClient
+/// to <see cref="FakeAmqpBroker"/>. The clock runs from the first notify until the broker holds every message. Against
+/// raw SDK sends to the same broker in the same run: the messages of one notification (same shape), sent again with
 /// fresh MessageIds by 16 concurrent workers on one sender of a client of their own.
 /// </summary>
 internal static class DispatchBench
@@ -23,24 +23,23 @@ internal static class DispatchBench
     {
         using var meter = new StorageMeter(azurite.TablePort, azurite.QueuePort);
         Console.WriteLine(
-            $"{"mode",-17} {"intents",8} {"commit s",9} {"deliver s",10} {"intents/s",10} {"msgs/s",9} {"raw intents/s",14} {"vs raw",7} {"table req",10} {"queue req",10}");
-        foreach (var (mode, workflow, orgs, count) in new[] { ("single (1 org)", BenchWorkflow.Notifying, 1, singles), ("batch (100 orgs)", BenchWorkflow.Fanout, 100, batches) })
+            $"{"mode",-17} {"notices",8} {"notify s",9} {"deliver s",10} {"notices/s",10} {"msgs/s",9} {"raw notices/s",14} {"vs raw",7} {"table req",10} {"queue req",10}");
+        foreach (var (mode, orgs, count) in new[] { ("single (1 org)", 1, singles), ("batch (100 orgs)", 100, batches) })
         {
             // A fresh broker per mode: it keeps every message in memory and has no Clear.
             await using var broker = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
-            await using var app = await TestApp.StartAsync(azurite, localTriggers: false, configure: b =>
-                b.Configuration["Notifications:ServiceBus:ConnectionString"] = broker.ConnectionString);
-            var handler = new CommandHandler(app.Get<IEventStore>(), new WorkflowCatalog([workflow]), app.Get<IOutboxSignal>());
-            var actor = Actor.System("bench");
-            var commit = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-                await handler.HandleAsync(workflow, $"d{i}", new Tick(i), new CommandContext($"d{i}", actor, DateTimeOffset.UtcNow), expectedVersion: 0, ct));
-            commit.Stop();
-
-            var runner = ActivatorUtilities.CreateInstance<WinterOps.Functions.Engine.EngineQueues>(app.Services);
+            await using var app = await TestApp.StartAsync(azurite, configure: b =>
+            {
+                b.Configuration["Notifications:ServiceBus:ConnectionString"] = broker.ConnectionString;
+                b.Configuration["Notifications:Routes:BenchNotice"] = "servicebus";
+            });
+            var notifier = app.Get<Notifier>();
+            var durable = app.Get<IDurableTaskClientProvider>().GetClient();
             var before = meter.Read();
             var deliver = Stopwatch.StartNew();
-            await runner.StartAsync(CancellationToken.None);
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+                await notifier.NotifyAsync(durable, $"bench-{i:D6}", $"bench-{i:D6}", Notice(orgs), DateTimeOffset.UtcNow, ct));
+            var notified = deliver.Elapsed;
             IReadOnlyList<BrokeredMessage> delivered;
             try
             {
@@ -52,24 +51,28 @@ internal static class DispatchBench
             }
 
             deliver.Stop();
-            var requests = meter.Read() - before; // per intent below; includes the runner's idle polls of the other queues
-            await runner.StopAsync(CancellationToken.None);
+            var requests = meter.Read() - before; // per notification below: inbox rows, Durable's history, queues and timers' polls
             var transfers = broker.Transfers;
 
-            // One intent of the run, as the broker received it: its message (single) or its 100 (batch).
+            // One notification of the run, as the broker received it: its message (single) or its 100 (batch).
             var first = delivered[0].MessageId!;
-            var outboxId = orgs == 1 ? first : first[..first.LastIndexOf(':')];
-            var shapes = delivered.Where(m => m.MessageId == outboxId || m.MessageId!.StartsWith(outboxId + ":", StringComparison.Ordinal)).ToList();
+            var id = orgs == 1 ? first : first[..first.LastIndexOf(':')];
+            var shapes = delivered.Where(m => m.MessageId == id || m.MessageId!.StartsWith(id + ":", StringComparison.Ordinal)).ToList();
             var raw = await RawAsync(broker, shapes, rawLength);
             var rate = count / deliver.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{mode,-17} {count,8} {commit.Elapsed.TotalSeconds,9:F1} {deliver.Elapsed.TotalSeconds,10:F1} {rate,10:F0} {rate * orgs,9:F0} {raw,14:F0} {rate / raw,7:F2} {(double)requests.Table / count,10:F1} {(double)requests.Queue / count,10:F1}"));
+                $"{mode,-17} {count,8} {notified.TotalSeconds,9:F1} {deliver.Elapsed.TotalSeconds,10:F1} {rate,10:F1} {rate * orgs,9:F0} {raw,14:F0} {rate / raw,7:F3} {(double)requests.Table / count,10:F1} {(double)requests.Queue / count,10:F1}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {delivered.Count} messages held ({shapes.Count} per intent) in {transfers} transfers during delivery; {ServiceBusBench.LoadAverage()}."));
+                $"    {delivered.Count} messages held ({shapes.Count} per notification) in {transfers} transfers; {ServiceBusBench.LoadAverage()}."));
         }
     }
 
-    /// <summary>Intents per second the broker takes when 16 workers send <paramref name="shapes"/> again (fresh ids) for <paramref name="length"/>.</summary>
+    /// <summary>A synthetic notice to <paramref name="orgs"/> organisations (routed to Service Bus only, so the figure is that channel's).</summary>
+    private static Notification Notice(int orgs) => new(
+        "BenchNotice", Recipient.Org("B0000"), "Bench notice", "bench", new Dictionary<string, string> { ["n"] = "1" },
+        AlsoTo: orgs == 1 ? null : Enumerable.Range(1, orgs - 1).Select(o => Recipient.Org($"B{o:D4}")).ToList());
+
+    /// <summary>Notifications per second the broker takes when 16 workers send <paramref name="shapes"/> again (fresh ids) for <paramref name="length"/>.</summary>
     private static async Task<double> RawAsync(FakeAmqpBroker broker, IReadOnlyList<BrokeredMessage> shapes, TimeSpan length)
     {
         await using var client = ServiceBusBench.Client(broker);

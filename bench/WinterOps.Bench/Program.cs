@@ -15,7 +15,7 @@ using WinterOps.Testing;
 // the same raw transaction and a raw orchestration (start, one activity, complete) on the same local Durable engine.
 // Usage: dotnet run -c Release --project bench/WinterOps.Bench [--seconds 6] [--warmup 1] [--rounds 3] [--servicebus]
 //        dotnet run -c Release --project bench/WinterOps.Bench -- --opel [50,500,5000]   (the daily OPEL round on its orchestration at scale)
-//        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [2000,200]  (notifications through the dispatcher to the fake AMQP broker)
+//        dotnet run -c Release --project bench/WinterOps.Bench -- --dispatch [500,50]  (notifications through the notify and delivery activities to the fake AMQP broker)
 if (Array.IndexOf(args, "--opel") is var opel and >= 0)
 {
     var sizes = opel + 1 < args.Length ? args[opel + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList() : [50, 500, 5000];
@@ -30,13 +30,13 @@ var warmup = TimeSpan.FromSeconds(Option("--warmup", 1));
 var rounds = Option("--rounds", 3);
 int[] concurrencies = [1, 16];
 
-// Intents through the whole dispatch path (queues on Azurite) to the fake Service Bus: --dispatch [singles,batches].
+// Notifications through the activities (Durable on Azurite) to the fake Service Bus: --dispatch [singles,batches].
 if (Array.IndexOf(args, "--dispatch") is var dispatch and >= 0)
 {
     var counts = dispatch + 1 < args.Length && !args[dispatch + 1].StartsWith("--", StringComparison.Ordinal)
         ? args[dispatch + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-        : [2000, 200];
-    Console.WriteLine($"Dispatch path on Azurite to a loopback fake Service Bus (FakeAmqpBroker, AMQP); {Environment.ProcessorCount} cores; {LoadAverage()}.");
+        : [500, 50];
+    Console.WriteLine($"Notifier and delivery orchestrations on Azurite to a loopback fake Service Bus (FakeAmqpBroker, AMQP); {Environment.ProcessorCount} cores; {LoadAverage()}.");
     await using var dispatchAzurite = await AzuriteServer.StartAsync();
     await DispatchBench.RunAsync(dispatchAzurite, counts[0], counts[1], TimeSpan.FromSeconds(Option("--seconds", 6)));
     Console.WriteLine($"At the end: {LoadAverage()}.");

@@ -68,6 +68,7 @@ public static class WinterOpsServices
         services.AddSingleton<NotificationRouting>();
         AddExternalChannels(services, configuration);
         services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<Deliveries>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<Notifier>();

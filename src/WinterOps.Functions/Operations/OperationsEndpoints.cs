@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.DurableTask.Client;
 using Microsoft.Azure.Functions.Worker;
 using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Notifications;
 
 namespace WinterOps.Functions.Operations;
 
@@ -15,7 +18,7 @@ public sealed record DevTokenRequest(string? Role, string? Org, string? Name);
 
 public sealed record DevTokenResponse(string AccessToken, DateTimeOffset ExpiresAt);
 
-public static class OperationsEndpoints
+public static partial class OperationsEndpoints
 {
     public static string Version { get; } =
         typeof(OperationsEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -46,10 +49,10 @@ public static class OperationsEndpoints
     /// <summary>Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).</summary>
     [Function("ListDeadLetters")]
     public static Task ListDeadLetters([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/dead-letters")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (Deliveries deliveries, int? limit, CancellationToken ct) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (DeadLetters deadLetters, int? limit, CancellationToken ct) =>
         {
             new Validation().Require(limit is null or (>= 1 and <= 500), "limit", "Ask for 1 to 500 dead letters.").ThrowIfAny();
-            return TypedResults.Ok(await deliveries.ListAsync(limit ?? 100, ct));
+            return TypedResults.Ok(await deadLetters.ListAsync(limit ?? 100, ct));
         });
 
     /// <summary>Deliver a dead-lettered notification again from its first attempt, once the cause is fixed (Coordinator).</summary>
@@ -62,10 +65,26 @@ public static class OperationsEndpoints
     public static Task DevToken([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/token")] HttpRequest request) =>
         Api.RunAsync(request, Access.Anonymous.InDevelopmentOnly(), IssueDevToken);
 
-    private static async Task<IResult> RedriveDeadLetterAsync(string id, Deliveries deliveries, CancellationToken cancellationToken) =>
-        await deliveries.RedriveAsync(id, cancellationToken)
-            ? TypedResults.Accepted((string?)null, new { redriven = id })
-            : TypedResults.Problem(statusCode: 404, title: "No such dead letter.", detail: $"There is no dead letter '{id}'; it may have been re-driven already.");
+    /// <summary>
+    /// Starts a new delivery of the dead letter's notification on its channel (instance <c>redrive-{id}</c>, the same
+    /// notification id, so Service Bus drops a copy it already has), then removes the dead letter.
+    /// </summary>
+    private static async Task<IResult> RedriveDeadLetterAsync(
+        string id, DeadLetters deadLetters, NotificationOptions options, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (!DeadLetterId().IsMatch(id) || await deadLetters.FindAsync(id, cancellationToken) is not { } letter)
+        {
+            return TypedResults.Problem(statusCode: 404, title: "No such dead letter.", detail: $"There is no dead letter '{id}'; it may have been re-driven already.");
+        }
+
+        var request = letter.Request;
+        await Notifier.StartAsync(
+            durable, $"redrive-{id}",
+            new DeliveryInput(request.OutboxId, request.WorkflowId, request.Notification, request.CreatedAt, [request.Channel], options.MaxAttempts, options.FirstRetry),
+            cancellationToken);
+        await deadLetters.RemoveAsync(id, cancellationToken);
+        return TypedResults.Accepted((string?)null, new { redriven = id });
+    }
 
     private static async Task<IResult> HealthAsync(
         StorageAccount storage, StorageProvisioner provisioner, HttpContext http, CancellationToken cancellationToken)
@@ -132,4 +151,8 @@ public static class OperationsEndpoints
         var (token, expires) = issuer.Issue(body.Role!, body.Org, body.Name!);
         return TypedResults.Ok(new DevTokenResponse(token, expires));
     }
+
+    /// <summary>A dead letter's id: inverted ticks, the channel, the notification id.</summary>
+    [GeneratedRegex(@"^\d{19}-[a-z]+-[A-Za-z0-9._:-]{1,400}\z")]
+    private static partial Regex DeadLetterId();
 }
