@@ -75,6 +75,7 @@ public static class WinterOpsServices
         services.AddSingleton<OutboxSweeper>();
         services.AddSingleton<QueuedCommandRunner>();
         services.AddSingleton<PoisonQueues>();
+        services.AddSingleton(configuration.GetSection("Operations").Get<Operations.OperationsOptions>() ?? new Operations.OperationsOptions());
         services.AddSingleton<StorageProvisioner>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
         // Interim: the old engine's queues, until the workflows run on Durable orchestrations ([no-engine] deletes this).
