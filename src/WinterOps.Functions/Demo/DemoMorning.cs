@@ -35,6 +35,7 @@ public static class DemoMorning
         var today = (await opener.OpenTodayAsync(durable, force: true, cancellationToken))!.Value;
         var now = time.GetUtcNow();
         var actor = Actor.System("demo-morning");
+        var changed = false;
         await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
         {
             if (state is not PartnerState.Registered { Details.ExpectedDaily: true } partner
@@ -53,12 +54,16 @@ public static class DemoMorning
                     today, partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, declared,
                     declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now),
                 new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now), cancellationToken: cancellationToken);
+            changed |= submitted.NewEvents.Count > 0;
             await ReturnEndpoints.FollowUpAsync(durable, submitted.State, partner, options, escalations, raise, rounds, now, actor, cancellationToken);
         }
 
-        // Assessed now rather than at the deadline, by the round's own orchestration; the answer waits for it (bounded).
+        // Assessed now rather than at the deadline, by the round's own orchestration (past the deadline, the returns are late
+        // ones and re-assessed as a burst); the answer waits (bounded) for an assessment begun after they were all written.
+        var written = time.GetUtcNow();
         await durable.RaiseEventAsync(RoundOrchestration.InstanceId(today), RoundOrchestration.WakeEvent, new RoundWake(AssessNow: true), cancellationToken);
-        await Api.WaitAsync(() => rounds.LoadAsync(today, cancellationToken), r => r is { Assessments: > 0 }, TimeSpan.FromSeconds(30), cancellationToken);
+        await Api.WaitAsync(
+            () => rounds.LoadAsync(today, cancellationToken), r => r is { Assessments: > 0 } && (!changed || r.AssessedAt >= written), TimeSpan.FromSeconds(30), cancellationToken);
         var round = await RoundEndpoints.LoadAsync(today, rounds, reader, cancellationToken);
         return TypedResults.Ok(new
         {
