@@ -101,7 +101,7 @@ public sealed partial class Deliveries(
             await channel.SendAsync(new OutgoingNotification(request.OutboxId, request.WorkflowId, request.Notification, request.CreatedAt, to), cancellationToken);
             LogDelivered(request.OutboxId, request.Channel, request.Attempt);
         }
-        catch (Exception e) when (Failure(e) is { } failure && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (DeliveryFailedException.From(e) is { } failure && !cancellationToken.IsCancellationRequested)
         {
             if (failure.Transient && request.Attempt < options.MaxAttempts)
             {
@@ -121,13 +121,6 @@ public sealed partial class Deliveries(
         Min(TimeSpan.FromSeconds(Math.Pow(2, Math.Min(attempt, 20)) * (1 + (Random.Shared.NextDouble() / 5))), MaxBackoff);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static DeliveryFailedException? Failure(Exception e) => e switch
-    {
-        DeliveryFailedException failed => failed,
-        HttpRequestException or TimeoutException or TaskCanceledException or IOException => new DeliveryFailedException(e.Message, transient: true, inner: e),
-        _ => null,
-    };
 
     private async Task SendAsync(DeliveryRequest request, TimeSpan delay, CancellationToken cancellationToken) =>
         await _queue.SendMessageAsync(JsonSerializer.Serialize(request, WorkflowJson.Options), visibilityTimeout: delay, cancellationToken: cancellationToken);

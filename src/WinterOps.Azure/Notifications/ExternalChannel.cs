@@ -59,4 +59,12 @@ public sealed class DeliveryFailedException : Exception
     public int? Status { get; }
 
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>A failed send as a delivery failure: network-level failures are transient; null for anything else (a fault, not a refusal).</summary>
+    public static DeliveryFailedException? From(Exception e) => e switch
+    {
+        DeliveryFailedException failed => failed,
+        HttpRequestException or TimeoutException or TaskCanceledException or IOException => new DeliveryFailedException(e.Message, transient: true, inner: e),
+        _ => null,
+    };
 }

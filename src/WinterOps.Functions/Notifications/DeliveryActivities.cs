@@ -27,7 +27,7 @@ public sealed partial class DeliveryActivities(
             LogDelivered(request.OutboxId, request.Channel, request.Attempt);
             return new DeliveryAttempt(true);
         }
-        catch (Exception e) when (Failure(e) is { } failure && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (DeliveryFailedException.From(e) is { } failure && !cancellationToken.IsCancellationRequested)
         {
             LogFailed(request.OutboxId, request.Channel, request.Attempt, failure.Status, failure.Transient, failure.Message);
             return new DeliveryAttempt(false, failure.Transient, failure.Status, failure.Message, failure.RetryAfter);
@@ -56,13 +56,6 @@ public sealed partial class DeliveryActivities(
             step.At,
             cancellationToken);
     }
-
-    private static DeliveryFailedException? Failure(Exception e) => e switch
-    {
-        DeliveryFailedException failed => failed,
-        HttpRequestException or TimeoutException or TaskCanceledException or IOException => new DeliveryFailedException(e.Message, transient: true, inner: e),
-        _ => null,
-    };
 
     [LoggerMessage(LogLevel.Information, "Notification {OutboxId} delivered to {Channel} (attempt {Attempt})")]
     private partial void LogDelivered(string outboxId, string channel, int attempt);
