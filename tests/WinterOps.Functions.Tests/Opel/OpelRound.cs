@@ -35,7 +35,14 @@ public sealed class OpelRound : IAsyncDisposable
     public static async Task<OpelRound> StartAsync(bool localTriggers, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
-        var app = await TestApp.StartAsync(localTriggers: localTriggers, time: clock, configure: configure);
+        var app = await TestApp.StartAsync(localTriggers: localTriggers, time: clock, configure: builder =>
+        {
+            // The tests open the round themselves (TickAsync). The DailyTick timer stays off: it fires on the wall clock's
+            // five minutes, and while the test clock still shows real time (past 08:00 in London) it would open the round
+            // with only the partners registered so far.
+            builder.Configuration["AzureWebJobs:DailyTick:Disabled"] = "true";
+            configure?.Invoke(builder);
+        });
         return new OpelRound(app, clock, await app.ClientAsAsync("Coordinator", "QZZ", "Casey Coordinator (test)"));
     }
 

@@ -25,8 +25,7 @@ public sealed class RoundIntegrationTests
         var numbers = Enumerable.Range(1, Partners).ToList();
         var clients = await Task.WhenAll(numbers.Select(n => round.App.ClientAsAsync("Partner", OpelRound.Ods(n), $"Reporter {n} (test)")));
         var day = London.Today(round.Clock.UtcNow);
-        round.SetLondon(day, 7, 0); // before the opening time: the DailyTick timer cannot open the round while partners register
-        await round.RegisterAsync(numbers, n => OpelRound.PartnerBody(n, expectedDaily: n <= ExpectedDaily));
+                await round.RegisterAsync(numbers, n => OpelRound.PartnerBody(n, expectedDaily: n <= ExpectedDaily));
         round.SetLondon(day, 8, 0);
         (await round.TickAsync()).ShouldBe(day);
         (await round.RoundAsync(day)).GetProperty("expected").GetInt32().ShouldBe(ExpectedDaily);
