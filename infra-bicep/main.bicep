@@ -1,6 +1,6 @@
 // WinterOps in one resource group: a Flex Consumption Function App on the .NET isolated worker with
 // Durable Functions, its user-assigned managed identity, one storage account (host storage and the Durable
-// task hub, tables, queues, deployment container), Service Bus for partners, Log Analytics and Application Insights.
+// task hub and its queues, the app's tables, deployment container), Service Bus for partners, Log Analytics and Application Insights.
 // No keys anywhere: every connection is identity-based and every role is scoped to one resource.
 // Deploy: ./deploy.sh up --resource-group <rg> --environment dev|prod (README, "Deploy to Azure").
 import { partner } from 'types.bicep'
@@ -87,9 +87,8 @@ var functionAppName = 'func-${baseName}-${suffix}'
 var allTags = union({ application: 'WinterOps', environment: environmentName }, tags)
 
 // src/WinterOps.Azure/Storage/StorageOptions.cs (StorageNames) and the notification dead letters; the
-// infrastructure tests fail when the code uses a table or queue that is not here.
-var tableNames = ['streams', 'inbox', 'idempotency', 'offers', 'deadletters', 'durablechecks', 'carehomes', 'placements', 'rounds', 'escalations']
-var queueNames = ['outbox-dispatch', 'workflow-commands', 'workflow-timers', 'notification-deliveries']
+// infrastructure tests fail when the code uses a table that is not here.
+var tableNames = ['inbox', 'idempotency', 'offers', 'deadletters', 'durablechecks', 'carehomes', 'placements', 'rounds', 'escalations', 'partners', 'returns']
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${baseName}'
@@ -116,7 +115,6 @@ module storage 'modules/storage.bicep' = {
     accountName: take('st${replace(namePrefix, '-', '')}${environmentName}${suffix}', 24)
     deploymentContainerName: 'app-package'
     tableNames: tableNames
-    queueNames: queueNames
     identityName: identity.name
     skuName: storageSku
     tags: allTags
@@ -161,9 +159,8 @@ module functionApp 'modules/functionapp.bicep' = {
       AzureWebJobsStorage__clientId: identity.properties.clientId
       DurableTaskHubName: durableTaskHubName
       AzureWebJobsDisableHomepage: 'true'
-      // The app's own tables and queues; StorageNamePrefix stays unset.
+      // The app's own tables; StorageNamePrefix stays unset.
       Storage__tableServiceUri: storage.outputs.tableEndpoint
-      Storage__queueServiceUri: storage.outputs.queueEndpoint
       Storage__credential: 'managedidentity'
       Storage__clientId: identity.properties.clientId
       // DefaultAzureCredential (Service Bus) picks the user-assigned identity.

@@ -8,12 +8,13 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Opel;
+using WinterOps.Functions.Partners;
 using WinterOps.LocalHost;
 using WinterOps.Testing;
 
@@ -81,17 +82,15 @@ internal static class OpelBench
         var reporting = partners - CarriedAtOpel4; // ods[0..AtOpel4) report at OPEL 4; the last CarriedAtOpel4 stay silent
         var carried = ods[reporting..];
 
-        // Registration through the app's command handler, as PUT /api/partners does (HTTP adds nothing measured here).
+        // Registration through the app's partner store, as PUT /api/partners does (HTTP adds nothing measured here).
         var registration = Stopwatch.StartNew();
-        var handler = app.Get<CommandHandler>();
+        var store = app.Get<PartnerStore>();
         var bench = Actor.System("bench");
         await ForEachAsync(partners, async i =>
         {
             var details = new PartnerDetails(
                 $"Synthetic Trust {i} (bench)", Sector.Acute, 100, ExpectedDaily: true, [new Contact("Bench Oncall", null, "On-call director", 1)]);
-            await handler.HandleAsync(
-                PartnerWorkflow.Definition, ods[i], new PartnerCommand.SetDetails(ods[i], details),
-                new CommandContext($"bench-partner-{ods[i]}", bench, DateTimeOffset.UtcNow));
+            await store.SetDetailsAsync(ods[i], details, bench, DateTimeOffset.UtcNow, null, CancellationToken.None);
         });
         var tokens = new AuthenticationHeaderValue[reporting];
         await ForEachAsync(reporting, async i =>

@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Storage;
 using WinterOps.Bench;
 using WinterOps.Core.Workflows;
@@ -53,38 +53,22 @@ if (args.Contains("--servicebus"))
 Console.WriteLine(
     $"Starting Azurite; per case {warmup.TotalSeconds:0} s warm-up, then {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +
     $"{Environment.ProcessorCount} cores; {LoadAverage()}.");
-// Phase 1 runs on this Azurite; each concurrency level of phase 2 on a fresh one (see below). Each is stopped when done.
+// Each concurrency level runs on a fresh Azurite (see below), stopped when done.
 var azurite = await AzuriteServer.StartAsync();
 var node = AzuriteProcess(azurite.TablePort);
 var storageMeter = new StorageMeter(azurite.TablePort, azurite.QueuePort);
 long? azuritePeak = null;
 var run = "b" + Guid.NewGuid().ToString("N")[..6];
-var catalog = new WorkflowCatalog([BenchWorkflow.Plain, BenchWorkflow.Notifying]);
-var actor = Actor.System("bench");
 var results = new List<Result>();
 var prefixes = 0;
-const string Engine = "engine";
+const string RawTable = "rawtx";
 const string Api = "api";
 
-// 1. The engine alone (the app is not running yet, so none of its instrumentation listens).
-Console.WriteLine("Engine on Table storage:");
-foreach (var concurrency in concurrencies)
-{
-    await MeasureAsync(concurrency,
-    [
-        await RawAsync(Engine, concurrency),
-        await EngineAsync("engine, new stream per command", BenchWorkflow.Plain, perStream: 1, concurrency),
-        await EngineAsync("engine, 10 commands per stream", BenchWorkflow.Plain, perStream: 10, concurrency),
-        await EngineAsync("engine+notify, new stream per command", BenchWorkflow.Notifying, perStream: 1, concurrency),
-        await EngineAsync("engine+notify, 10 commands per stream", BenchWorkflow.Notifying, perStream: 10, concurrency),
-    ]);
-}
-
-// 2. The placement HTTP API: one fresh app (own storage prefix and task hub, own homes) per concurrency, and the two raw
+// The placement HTTP API: one fresh app (own storage prefix and task hub, own homes) per concurrency, and the two raw
 // baselines measured while it runs: the 2-entity transaction, and a raw orchestration on a task hub of its own.
 // Each concurrency level gets a fresh Azurite: Azurite keeps the messages of all queues in one collection and scans it
 // on every receive, and Durable's dispatchers poll their queues many times a second, so messages left unread by
-// earlier cases (phase 1's dispatch queues hold thousands) would make every Durable step slower.
+// earlier cases would make every Durable step slower.
 Console.WriteLine(
     $"HTTP API: the WinterOps app in this process on a loopback port; app logging off; its Durable worker on; engine queues and timers off " +
     $"(no dispatcher, no queue polling by the engine: its queue messages pile up unread); {ApiBench.Homes} care homes, each 900 nursing beds " +
@@ -126,7 +110,6 @@ using (var self = Process.GetCurrentProcess())
         results,
         new Dictionary<string, string>
         {
-            [Engine] = "Old engine on Table storage (vs tx: ops/s over the raw transaction's at the same concurrency):",
             [Api] =
                 "HTTP API, app running (vs tx, vs orch: ops/s over the raw transaction's and the raw orchestration's, measured while the app ran,\n" +
                 "same concurrency). A placement request stores the request, starts the Placement orchestration and answers 201 once its\n" +
@@ -198,7 +181,7 @@ async Task MeasureAsync(int concurrency, (Case Case, QueueClient? Dispatch)[] ca
 // 1. The baseline: one entity-group transaction adding two small entities to a fresh partition.
 async Task<(Case, QueueClient?)> RawAsync(string group, int concurrency, StorageKinds? kinds = null)
 {
-    var table = (await FreshStorageAsync()).Table(StorageNames.StreamsTable);
+    var table = (await FreshStorageAsync()).Table(RawTable);
     return (new Case("raw: 2-entity transaction", group, concurrency, async (worker, i) =>
     {
         var partition = $"raw-w{worker}-{i}";
@@ -208,25 +191,7 @@ async Task<(Case, QueueClient?)> RawAsync(string group, int concurrency, Storage
             new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "b") { ["Version"] = i }),
         ]);
         return Outcome.Ok;
-    }, meters: null, NodeCpu, storageMeter, kinds, storageOnPath: group == Engine), null); // in phase 2 the idle Durable hubs poll meanwhile
-}
-
-// 2. The engine: CommandHandler over TableEventStore, signalling the real dispatch queue.
-async Task<(Case, QueueClient?)> EngineAsync(string name, WorkflowDefinition<Counter, Tick, Ticked> workflow, int perStream, int concurrency)
-{
-    var storage = await FreshStorageAsync();
-    var meters = new EngineMeters();
-    var store = new TimedStore(new TableEventStore(storage.Table(StorageNames.StreamsTable)), meters);
-    var signal = new TimedSignal(new WorkflowQueues(storage, TimeProvider.System, NullLogger<WorkflowQueues>.Instance), meters);
-    var handler = new CommandHandler(store, catalog, signal);
-    return (new Case(name, Engine, concurrency, async (worker, i) =>
-    {
-        var key = $"w{worker}-{i / perStream}";
-        var context = new CommandContext($"{key}-{i}", actor, DateTimeOffset.UtcNow);
-        // The first command of a stream is sent as a creation (expected version 0), as the API sends one.
-        await handler.HandleAsync(workflow, key, new Tick(i), context, expectedVersion: i % perStream == 0 ? 0 : null);
-        return Outcome.Ok;
-    }, meters, NodeCpu, storageMeter), storage.Queue(StorageNames.DispatchQueue));
+    }, meters: null, NodeCpu, storageMeter, kinds, storageOnPath: false), null); // the idle Durable hubs poll meanwhile
 }
 
 // A fresh prefix per case: every case starts on empty tables and queues.
@@ -238,11 +203,7 @@ async Task<StorageAccount> FreshStorageAsync()
         ["StorageNamePrefix"] = $"{run}c{++prefixes}",
     }).Build();
     var storage = new StorageAccount(configuration);
-    await storage.Table(StorageNames.StreamsTable).CreateIfNotExistsAsync();
-    foreach (var queue in StorageNames.Queues)
-    {
-        await storage.Queue(queue).CreateIfNotExistsAsync();
-    }
+    await storage.Table(RawTable).CreateIfNotExistsAsync();
 
     return storage;
 }

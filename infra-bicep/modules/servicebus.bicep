@@ -1,4 +1,4 @@
-// Service Bus for partner systems: one topic with duplicate detection (WinterOps sends each outbox row
+// Service Bus for partner systems: one topic with duplicate detection (WinterOps sends each notification
 // with a deterministic MessageId, so redeliveries are dropped here) and one subscription per partner
 // whose $Default rule (1=1) is replaced by a SQL filter on the TargetOrg message property.
 // SAS keys are off: the app sends with its managed identity, partners receive with their own.

@@ -1,4 +1,4 @@
-// The one storage account: the Functions host's own storage, WinterOps' tables and queues, and the
+// The one storage account: the Functions host's own storage and Durable's task hub, WinterOps' tables, and the
 // blob container Flex Consumption deploys the package from. Keys are off: everything reaches it with
 // the app's managed identity, whose data roles are assigned here, on this account only.
 
@@ -15,9 +15,6 @@ param deploymentContainerName string
 
 @description('Tables the app uses (src/WinterOps.Azure/Storage/StorageOptions.cs).')
 param tableNames string[]
-
-@description('Queues the app uses; each also gets its "-poison" queue, which the host would otherwise create on first failure.')
-param queueNames string[]
 
 @description('Name of the app\'s user-assigned managed identity.')
 param identityName string
@@ -79,18 +76,6 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
 resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
   for name in tableNames: {
     parent: tableService
-    name: name
-  }
-]
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
-  parent: account
-  name: 'default'
-}
-
-resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
-  for name in flatten(map(queueNames, q => [q, '${q}-poison'])): {
-    parent: queueService
     name: name
   }
 ]

@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using WinterOps.Azure.Notifications;
-using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Opel;
@@ -20,10 +19,10 @@ using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Demo;
-using WinterOps.Functions.Engine;
 using WinterOps.Functions.Http;
 using WinterOps.Functions.Notifications;
 using WinterOps.Functions.Opel;
+using WinterOps.Functions.Partners;
 using WinterOps.Functions.Placements;
 
 namespace WinterOps.Functions;
@@ -42,8 +41,6 @@ public static class WinterOpsServices
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StorageAccount>();
-        services.TryAddSingleton<IEventStore>(sp => new TableEventStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.StreamsTable)));
-        services.AddSingleton(_ => new WorkflowCatalog([PartnerWorkflow.Definition, ReturnWorkflow.Definition]));
         var placements = configuration.GetSection("Placements").Get<PlacementOptions>() ?? new PlacementOptions();
         placements.Validate();
         services.AddSingleton(placements);
@@ -55,10 +52,9 @@ public static class WinterOpsServices
         services.AddSingleton<RoundStore>();
         services.AddSingleton<EscalationStore>();
         services.AddSingleton<Escalations>();
-        services.AddSingleton<WorkflowQueues>();
-        services.AddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<WorkflowQueues>());
-        services.AddSingleton<CommandHandler>();
         services.AddSingleton<CareHomeStore>();
+        services.AddSingleton<PartnerStore>();
+        services.TryAddSingleton(sp => new ReturnStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.ReturnsTable)));
         services.AddSingleton<PlacementStore>();
         services.AddSingleton(sp => new InboxStore(sp.GetRequiredService<StorageAccount>().Table(StorageNames.InboxTable)));
         services.AddSingleton<INotificationChannel>(sp => sp.GetRequiredService<InboxStore>());
@@ -69,21 +65,10 @@ public static class WinterOpsServices
         AddExternalChannels(services, configuration);
         services.AddSingleton<IPeopleDirectory, PeopleDirectory>();
         services.AddSingleton<DeadLetters>();
-        services.AddSingleton<Deliveries>();
-        services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<Notifier>();
-        services.AddSingleton<OutboxSweeper>();
-        services.AddSingleton<QueuedCommandRunner>();
-        services.AddSingleton<PoisonQueues>();
         services.AddSingleton(configuration.GetSection("Operations").Get<Operations.OperationsOptions>() ?? new Operations.OperationsOptions());
         services.AddSingleton<StorageProvisioner>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageProvisioner>());
-        // Interim: the old engine's queues, until the workflows run on Durable orchestrations ([no-engine] deletes this).
-        if (configuration.GetValue("Engine:Queues:Enabled", true))
-        {
-            services.AddHostedService<EngineQueues>();
-        }
-
         if (configuration.GetValue("Demo:Seed", false))
         {
             services.AddHostedService<DemoSeeder>();
@@ -212,12 +197,12 @@ public static class WinterOpsServices
     }
 }
 
-/// <summary>Creates the tables and queues at start-up (idempotent); retries while storage is not yet up.</summary>
+/// <summary>Creates the tables at start-up (idempotent); retries while storage is not yet up.</summary>
 public sealed partial class StorageProvisioner(StorageAccount storage, ILogger<StorageProvisioner> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once every table and queue exists.</summary>
+    /// <summary>Completes once every table exists.</summary>
     public Task Ready => _ready.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -226,9 +211,7 @@ public sealed partial class StorageProvisioner(StorageAccount storage, ILogger<S
         {
             try
             {
-                await Task.WhenAll(
-                    StorageNames.Tables.Select(t => storage.Table(t).CreateIfNotExistsAsync(stoppingToken))
-                        .Concat<Task>(StorageNames.Queues.Select(q => storage.Queue(q).CreateIfNotExistsAsync(cancellationToken: stoppingToken))));
+                await Task.WhenAll(StorageNames.Tables.Select(t => storage.Table(t).CreateIfNotExistsAsync(stoppingToken)));
                 _ready.TrySetResult();
                 return;
             }

@@ -11,14 +11,6 @@ namespace WinterOps.Core.Tests;
 /// </summary>
 public static class DeciderSpec
 {
-    /// <summary>A workflow run by the event-sourced engine: its definition names its events and reacts per stream.</summary>
-    public static DeciderSpec<TState, TCommand, TEvent> For<TState, TCommand, TEvent>(WorkflowDefinition<TState, TCommand, TEvent> workflow)
-        where TState : class
-        where TCommand : class
-        where TEvent : class =>
-        new(new DeciderRules<TState, TCommand, TEvent>(
-            workflow.Initial, workflow.Decide, workflow.Evolve, e => Stored(workflow.Events, [e]).Single(), workflow.React, null));
-
     /// <summary>
     /// Pure rules without an engine definition (run by an orchestration): events are compared as <paramref name="stored"/>
     /// writes them, and <paramref name="react"/>, if any, needs no stream id.
@@ -32,7 +24,7 @@ public static class DeciderSpec
         where TState : class
         where TCommand : class
         where TEvent : class =>
-        new(new DeciderRules<TState, TCommand, TEvent>(initial, decide, evolve, stored, null, react));
+        new(new DeciderRules<TState, TCommand, TEvent>(initial, decide, evolve, stored, react));
 
     /// <summary>The stored form of events: one "TypeName {json}" line each.</summary>
     public static List<string> Stored<TEvent>(TypeNames<TEvent> names, IEnumerable<TEvent> events)
@@ -51,7 +43,6 @@ public sealed record DeciderRules<TState, TCommand, TEvent>(
     Func<TCommand, TState, IEnumerable<TEvent>> Decide,
     Func<TState, TEvent, TState> Evolve,
     Func<TEvent, string> Stored,
-    Func<string, TState, TEvent, IEnumerable<Reaction>>? StreamReact,
     Func<TState, TEvent, IEnumerable<Reaction>>? React)
     where TState : class
     where TCommand : class
@@ -139,19 +130,11 @@ public sealed class DeciderWhen<TState, TCommand, TEvent>
         return _rejection;
     }
 
-    /// <summary>What the new events cause, each seen with the state just after it (as the command handler sees it).</summary>
-    public IReadOnlyList<Reaction> Reactions(string streamId)
-    {
-        var react = _rules.StreamReact
-            ?? throw new InvalidOperationException("These rules react without a stream id: call Reactions().");
-        return ReactionsWith((state, @event) => react(streamId, state, @event));
-    }
-
-    /// <summary>What the new events cause, each seen with the state just after it, for rules that react without a stream id.</summary>
+    /// <summary>What the new events cause, each seen with the state just after it.</summary>
     public IReadOnlyList<Reaction> Reactions()
     {
         var react = _rules.React
-            ?? throw new InvalidOperationException(_rules.StreamReact is null ? "These rules have no reactions." : "These rules react per stream: call Reactions(streamId).");
+            ?? throw new InvalidOperationException("These rules have no reactions.");
         return ReactionsWith(react);
     }
 

@@ -55,7 +55,6 @@ public class AuthTests
         await using var app = await TestApp.StartAsync();
         var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
         await coordinator.PutAsJsonAsync("/api/partners/RZ1", Http.Partner());
-        await app.Get<WinterOps.Azure.Outbox.OutboxDispatcher>().DispatchAsync("partner-RZ1", default);
 
         var coordinatorInbox = await Http.JsonAsync(await coordinator.GetAsync("/api/inbox"));
         var partnerInbox = await Http.JsonAsync(await (await app.ClientAsAsync("Partner", "RZ1")).GetAsync("/api/inbox"));

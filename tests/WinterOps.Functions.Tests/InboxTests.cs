@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Core.Workflows;
 using WinterOps.Testing;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WinterOps.Azure.Notifications;
@@ -101,7 +102,7 @@ public sealed class NotificationEndToEndTests
     }
 
     [Fact]
-    public async Task ServiceBusRefusals_ThroughTheDeliveryQueue_RetryTheSameMessageOrDeadLetterIt()
+    public async Task ServiceBusRefusals_ThroughTheDeliveryOrchestration_RetryTheSameMessageOrDeadLetterIt()
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
         await using var bus = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
@@ -110,7 +111,7 @@ public sealed class NotificationEndToEndTests
         using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
         clock.UtcNow = London.At(London.Today(clock.UtcNow), new TimeOnly(7, 0)); // before the round opens: no round notices join in
 
-        // A transient refusal on the SDK's try and on its one retry: the delivery queue tries again later, with the same MessageId.
+        // A transient refusal on the SDK's try and on its one retry: the delivery orchestration tries again later, with the same MessageId.
         bus.FailNext("amqp:internal-error", times: 2);
         await RegisterAsync(coordinator, 511);
         var accepted = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 1, "the message after two refusals");
@@ -133,6 +134,49 @@ public sealed class NotificationEndToEndTests
         redrive.StatusCode.ShouldBe(HttpStatusCode.Accepted, await redrive.Content.ReadAsStringAsync());
         var delivered = await Brokerage.EventuallyAsync(() => Task.FromResult(bus.Messages), m => m.Count == 2, "the re-driven message");
         delivered[1].MessageId.ShouldStartWith($"partner-{OpelRound.Ods(512)}.");
+        (await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task BrokerDown_TheAppWorks_TheDeliveryIsRetriedThenDeadLettered_AndReDrivenOnceTheBrokerIsBack()
+    {
+        var clock = new TestClock(DateTimeOffset.UtcNow);
+        await using var bus = await FakeAmqpBroker.StartAsync(ServiceBusOptions.DefaultTopic);
+        await using var app = await TestApp.StartAsync(localTriggers: true, time: clock, configure: b =>
+        {
+            b.Configuration["Notifications:ServiceBus:ConnectionString"] = bus.ConnectionString;
+            b.Configuration["Notifications:MaxAttempts"] = "3";
+            b.Configuration["Notifications:FirstRetry"] = "00:00:00.2";
+        });
+        using var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
+        clock.UtcNow = London.At(London.Today(clock.UtcNow), new TimeOnly(7, 0)); // before the round opens: no round notices join in
+        await bus.StopAsync();
+
+        // The broker is unreachable: the registration still succeeds, and the partner is there.
+        await RegisterAsync(coordinator, 513);
+        (await coordinator.GetAsync($"/api/partners/{OpelRound.Ods(513)}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        // Every attempt fails to connect; after the last one the delivery is a dead letter and the coordination centre is told.
+        var letters = await Brokerage.EventuallyAsync(
+            async () => await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters")), l => l.GetArrayLength() == 1, "the dead letter",
+            TimeSpan.FromSeconds(90));
+        var letter = letters[0];
+        (letter.GetProperty("channel").GetString(), letter.GetProperty("attempts").GetInt32()).ShouldBe(("servicebus", 3));
+        letter.GetProperty("outboxId").GetString().ShouldBe($"partner-{OpelRound.Ods(513)}.registered");
+        var told = await Brokerage.EventuallyAsync(
+            () => Brokerage.InboxAsync(coordinator), i => i.EnumerateArray().Any(n => n.GetProperty("type").GetString() == "NotificationDeadLettered"),
+            "the coordinators to be told");
+        told.EnumerateArray().Single(n => n.GetProperty("type").GetString() == "NotificationDeadLettered")
+            .GetProperty("data").GetProperty("deadLetterId").GetString().ShouldBe(letter.GetProperty("id").GetString());
+        bus.Messages.ShouldBeEmpty();
+
+        // Back up: a re-drive sends the same message once, and the dead letter is gone.
+        await bus.RestartAsync();
+        var redrive = await coordinator.PostAsync($"/api/operations/dead-letters/{letter.GetProperty("id").GetString()}/redrive", null);
+        redrive.StatusCode.ShouldBe(HttpStatusCode.Accepted, await redrive.Content.ReadAsStringAsync());
+        var delivered = await bus.WaitForAsync(1, TimeSpan.FromSeconds(60));
+        delivered.ShouldHaveSingleItem().MessageId.ShouldBe($"partner-{OpelRound.Ods(513)}.registered");
+        delivered[0].Subject.ShouldBe("PartnerRegistered");
         (await Http.JsonAsync(await coordinator.GetAsync("/api/operations/dead-letters"))).GetArrayLength().ShouldBe(0);
     }
 
@@ -197,20 +241,18 @@ public sealed class NotificationEndToEndTests
         await Brokerage.EventuallyAsync( // and the escalation's orchestration its alert
             async () => (await Brokerage.InboxAsync(executive)).EnumerateArray().Count(i => i.GetProperty("type").GetString() == "EscalationAlert"),
             alerts => alerts > 0, "the escalation's alert");
-        var queues = app.Get<StorageAccount>();
+        var durable = app.Get<IDurableTaskClientProvider>().GetClient();
         await Brokerage.EventuallyAsync(
             async () =>
             {
-                var waiting = new List<string>();
-                foreach (var name in new[] { StorageNames.DispatchQueue, StorageNames.CommandsQueue, StorageNames.DeliveriesQueue })
+                // Every delivery orchestration has finished (each channel delivered or dead-lettered), and what the test waits for arrived.
+                var running = 0;
+                await foreach (var instance in durable.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "delivery-" }))
                 {
-                    if ((await queues.Queue(name).GetPropertiesAsync()).Value.ApproximateMessagesCount is > 0 and var count)
-                    {
-                        waiting.Add($"{count} in {name}");
-                    }
+                    running += instance.IsRunning || instance.RuntimeStatus == OrchestrationRuntimeStatus.Pending ? 1 : 0;
                 }
 
-                return waiting.Count > 0 ? string.Join(", ", waiting) : settled() ? "" : "not all deliveries arrived";
+                return running > 0 ? $"{running} deliveries running" : settled() ? "" : "not all deliveries arrived";
             },
             waiting => waiting.Length == 0,
             "the notifications to settle");

@@ -181,9 +181,9 @@ public class PartnerApiTests
     {
         var list = await Http.JsonAsync(await coordinator.GetAsync("/api/partners"));
         list.GetArrayLength().ShouldBe(0);
-        var streams = app.Get<WinterOps.Azure.Storage.StorageAccount>().Table(WinterOps.Azure.Storage.StorageNames.StreamsTable);
+        var partners = app.Get<WinterOps.Azure.Storage.StorageAccount>().Table(WinterOps.Azure.Storage.StorageNames.PartnersTable);
         var rows = 0;
-        await foreach (var _ in streams.QueryAsync<global::Azure.Data.Tables.TableEntity>())
+        await foreach (var _ in partners.QueryAsync<global::Azure.Data.Tables.TableEntity>())
         {
             rows++;
         }

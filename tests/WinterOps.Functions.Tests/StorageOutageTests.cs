@@ -37,19 +37,10 @@ public class StorageOutageTests
     {
         await using var app = await TestApp.StartAsync();
         var coordinator = await app.ClientAsAsync("Coordinator", "QZZ");
-        var table = app.Get<StorageAccount>().Table(StorageNames.StreamsTable);
+        var table = app.Get<StorageAccount>().Table(StorageNames.PartnersTable);
         await table.CreateIfNotExistsAsync();
-        // As an older version of the code left it: a state type this version does not know, and an
-        // event whose data no longer has the shape of its type.
-        await table.AddEntityAsync(new TableEntity("partner-RZ9", "head")
-        {
-            ["Workflow"] = "partner", ["Version"] = 1L, ["StateType"] = "OldPartnerState", ["State"] = "{}", ["Pending"] = false,
-            ["UpdatedAt"] = DateTimeOffset.UtcNow,
-        });
-        await table.AddEntityAsync(new TableEntity("partner-RZ9", "e0000000001")
-        {
-            ["Type"] = "PartnerRegistered", ["Data"] = "{\"odsCode\":[1,2]}", ["At"] = DateTimeOffset.UtcNow, ["CommandId"] = "old",
-        });
+        // As an older version of the code might have left it: details whose data no longer has the shape of its type.
+        await table.AddEntityAsync(new TableEntity("RZ9", "partner") { ["Details"] = "{\"name\":[1,2]}", ["Version"] = 1L, ["Announced"] = true });
 
         var response = await coordinator.GetAsync("/api/partners/RZ9");
 

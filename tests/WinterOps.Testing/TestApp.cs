@@ -37,7 +37,7 @@ public sealed class TestApp : IAsyncDisposable
     public string Prefix { get; }
 
     /// <summary>
-    /// Starts the app. The timer functions and the engine's queue polling are off unless asked for
+    /// Starts the app. The timer functions are off unless asked for
     /// (<paramref name="localTriggers"/>), so tests drive them. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider); settings can be
     /// overridden in <paramref name="configure"/> (builder.Configuration["Placements:ResponseWindow"] = ...).
     /// </summary>
@@ -74,7 +74,7 @@ public sealed class TestApp : IAsyncDisposable
 
     /// <summary>
     /// The settings a test app runs with (configuration keys, ':'-separated): the Azurite connection, its own name prefix,
-    /// the timers and engine queues on or off, and the development issuer in Development (an Entra authority elsewhere).
+    /// the timers on or off, and the development issuer in Development (an Entra authority elsewhere).
     /// </summary>
     public static Dictionary<string, string?> Settings(AzuriteServer azurite, string prefix, string environment = "Development", bool localTriggers = false)
     {
@@ -83,7 +83,6 @@ public sealed class TestApp : IAsyncDisposable
             ["Storage"] = azurite.ConnectionString,
             ["AzureWebJobsStorage"] = azurite.ConnectionString,
             ["StorageNamePrefix"] = prefix,
-            ["Engine:Queues:Enabled"] = localTriggers ? "true" : "false",
         };
         foreach (var timer in LocalHostApp.Functions.Where(f => f.Trigger is LocalTrigger.Timer))
         {

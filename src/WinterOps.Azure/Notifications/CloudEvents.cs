@@ -7,8 +7,8 @@ namespace WinterOps.Azure.Notifications;
 /// <summary>
 /// Notifications as CloudEvents 1.0 (JSON format), the body of every Service Bus message:
 /// <c>specversion</c> 1.0; <c>id</c> = the message id; <c>source</c> = <c>/winterops/{workflowId}</c> (the
-/// stream that caused it); <c>type</c> = <see cref="TypeFor"/>; <c>subject</c> = the notification's subject
-/// (a placement id, a return date, an escalation id); <c>time</c> = when the outbox row was written;
+/// workflow that caused it); <c>type</c> = <see cref="TypeFor"/>; <c>subject</c> = the notification's subject
+/// (a placement id, a return date, an escalation id); <c>time</c> = when the notification was made;
 /// <c>datacontenttype</c> application/json; <c>data</c> = title, link, severity, targetOrg and the
 /// notification's data after <see cref="NotificationData.Shareable"/>.
 /// </summary>

@@ -9,7 +9,7 @@ namespace WinterOps.Azure.Notifications;
 /// <summary>
 /// Publishes notifications to a Service Bus topic with the Azure.Messaging.ServiceBus SDK, for partner systems. One
 /// message per organisation the notification is for (<c>TargetOrg</c> = its id), or one with <c>TargetOrg</c> = ALL
-/// when it is for roles only. <c>MessageId</c> is the outbox id (one message) or <c>{outboxId}:{org}</c> (several), the
+/// when it is for roles only. <c>MessageId</c> is the notification id (one message) or <c>{id}:{org}</c> (several), the
 /// same on every retry, so the topic's duplicate detection keeps one copy; several go as <see cref="ServiceBusMessageBatch"/>es,
 /// split when one is full (a retry after a later batch failed resends the earlier ones, dropped as duplicates).
 /// <c>Subject</c> is the notification type; application properties for subscription rules: EventType, TargetOrg,

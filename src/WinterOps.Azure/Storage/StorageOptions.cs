@@ -1,16 +1,14 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
-using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 
 namespace WinterOps.Azure.Storage;
 
 /// <summary>
-/// Where WinterOps keeps its tables and queues. Read from the Functions-style connection named
-/// <c>Storage</c>: either a connection string (<c>Storage</c>, used locally with Azurite) or
-/// identity-based service URIs (<c>Storage__tableServiceUri</c>, <c>Storage__queueServiceUri</c>,
-/// used in Azure with the app's managed identity; no keys).
+/// Where WinterOps keeps its tables. Read from the Functions-style connection named <c>Storage</c>:
+/// either a connection string (<c>Storage</c>, used locally with Azurite) or the identity-based service
+/// URI <c>Storage__tableServiceUri</c> (used in Azure with the app's managed identity; no keys).
 /// </summary>
 public sealed class StorageAccount
 {
@@ -27,40 +25,32 @@ public sealed class StorageAccount
         }
 
         var tableOptions = new TableClientOptions();
-        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         Tune(tableOptions);
-        Tune(queueOptions);
 
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
             Tables = new TableServiceClient(connectionString, tableOptions);
-            Queues = new QueueServiceClient(connectionString, queueOptions);
         }
-        else if (section["tableServiceUri"] is { } tableUri && section["queueServiceUri"] is { } queueUri)
+        else if (section["tableServiceUri"] is { } tableUri)
         {
             TokenCredential credential = section["clientId"] is { } clientId
                 ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
                 : new DefaultAzureCredential();
             Tables = new TableServiceClient(new Uri(tableUri), credential, tableOptions);
-            Queues = new QueueServiceClient(new Uri(queueUri), credential, queueOptions);
         }
         else
         {
             throw new InvalidOperationException(
-                "Storage is not configured: set 'Storage' to a connection string, or 'Storage__tableServiceUri' and 'Storage__queueServiceUri'.");
+                "Storage is not configured: set 'Storage' to a connection string, or 'Storage__tableServiceUri'.");
         }
     }
 
     public TableServiceClient Tables { get; }
 
-    public QueueServiceClient Queues { get; }
-
-    /// <summary>Prepended to every table and queue name, so several instances (tests) share one account.</summary>
+    /// <summary>Prepended to every table name, so several instances (tests) share one account.</summary>
     public string Prefix { get; }
 
     public TableClient Table(string name) => Tables.GetTableClient(Prefix + name);
-
-    public QueueClient Queue(string name) => Queues.GetQueueClient(Prefix.Length == 0 ? name : $"{Prefix}-{name}");
 
     /// <summary>Fail fast enough for an API caller: a few quick retries, then 503 with Retry-After.</summary>
     private static void Tune(global::Azure.Core.ClientOptions options)
@@ -72,10 +62,9 @@ public sealed class StorageAccount
     }
 }
 
-/// <summary>The tables and queues WinterOps uses.</summary>
+/// <summary>The tables WinterOps uses.</summary>
 public static class StorageNames
 {
-    public const string StreamsTable = "streams";
     public const string InboxTable = "inbox";
     public const string IdempotencyTable = "idempotency";
     public const string OffersTable = "offers";
@@ -85,13 +74,8 @@ public static class StorageNames
     public const string PlacementsTable = "placements";
     public const string RoundsTable = "rounds";
     public const string EscalationsTable = "escalations";
+    public const string PartnersTable = "partners";
+    public const string ReturnsTable = "returns";
 
-    public const string DispatchQueue = "outbox-dispatch";
-    public const string CommandsQueue = "workflow-commands";
-    public const string TimersQueue = "workflow-timers";
-    public const string DeliveriesQueue = "notification-deliveries";
-
-    public static IReadOnlyList<string> Tables { get; } = [StreamsTable, InboxTable, IdempotencyTable, OffersTable, DeadLettersTable, DurableChecksTable, CareHomesTable, PlacementsTable, RoundsTable, EscalationsTable];
-
-    public static IReadOnlyList<string> Queues { get; } = [DispatchQueue, CommandsQueue, TimersQueue, DeliveriesQueue];
+    public static IReadOnlyList<string> Tables { get; } = [InboxTable, IdempotencyTable, OffersTable, DeadLettersTable, DurableChecksTable, CareHomesTable, PlacementsTable, RoundsTable, EscalationsTable, PartnersTable, ReturnsTable];
 }

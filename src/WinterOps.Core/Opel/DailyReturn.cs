@@ -18,94 +18,48 @@ public sealed record ReturnRevision(
     string SubmittedBy,
     DateTimeOffset At);
 
-public abstract record ReturnCommand
-{
-    private ReturnCommand()
-    {
-    }
-
-    /// <summary>
-    /// Submit or revise a partner's return for a date. The endpoint validates the metrics against the
-    /// sector's table and scores them (<see cref="Scoring.Score"/>) before sending this.
-    /// </summary>
-    public sealed record Submit(
-        DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
-        int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At) : ReturnCommand;
-}
-
-public abstract record ReturnEvent
-{
-    private ReturnEvent()
-    {
-    }
-
-    /// <summary>A partner submitted its daily return (revision 1) or revised it (2, 3, ...); earlier revisions are kept.</summary>
-    public sealed record Submitted(DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, ReturnRevision Revision) : ReturnEvent;
-}
+/// <summary>
+/// A submission (or revision) of a partner's return for a date. The endpoint validates the metrics against the
+/// sector's table and scores them (<see cref="Scoring.Score"/>) before making one.
+/// </summary>
+public sealed record ReturnSubmission(
+    DateOnly Date, string OdsCode, Sector Sector, decimal SizeWeight, IReadOnlyDictionary<string, decimal> Metrics, Assessment Assessment,
+    int? DeclaredLevel, string? Reason, string? Comment, string FrameworkVersion, string SubmittedBy, DateTimeOffset At);
 
 /// <summary>A partner's return for one date: every revision, the latest in force.</summary>
 public sealed record ReturnState(DateOnly Date, string OdsCode, Sector Sector, IReadOnlyList<ReturnRevision> Revisions)
 {
-    public static ReturnState Initial { get; } = new(default, "", default, []);
-
     public ReturnRevision? Latest => Revisions.Count == 0 ? null : Revisions[^1];
 }
 
 /// <summary>
-/// The daily OPEL return: one stream per partner and date ("return-2026-11-22-RZ1"), so returns from
-/// many partners never contend on one row. The round reads them when it assesses; only returns from
-/// near the deadline onwards are announced to it (by the HTTP function), so that it re-assesses.
+/// The daily OPEL return's rules: one return per partner and date, revised any number of times, every revision kept.
+/// The round reads the returns when it assesses; only returns from near the deadline onwards are announced to it (by the
+/// HTTP function), so that it re-assesses.
 /// </summary>
-public static class ReturnWorkflow
+public static class ReturnRules
 {
-    public const string Name = "return";
-
-    public static string Key(DateOnly date, string odsCode) => $"{RoundWorkflow.Key(date)}-{odsCode}";
-
-    public static readonly WorkflowDefinition<ReturnState, ReturnCommand, ReturnEvent> Definition = new(
-        Name,
-        ReturnState.Initial,
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<ReturnCommand>(("SubmitReturn", typeof(ReturnCommand.Submit))),
-        new TypeNames<ReturnEvent>(("ReturnSubmitted", typeof(ReturnEvent.Submitted))),
-        new TypeNames<ReturnState>(("DailyReturn", typeof(ReturnState))));
-
-    public static IEnumerable<ReturnEvent> Decide(ReturnCommand command, ReturnState state) => command switch
+    /// <summary>The revision <paramref name="submission"/> makes after <paramref name="latest"/>, or null when it repeats what is in force.</summary>
+    public static ReturnRevision? Revise(ReturnRevision? latest, ReturnSubmission submission)
     {
-        ReturnCommand.Submit c when state.Latest is { } latest && Same(latest, c) => [],
-        ReturnCommand.Submit c => [new ReturnEvent.Submitted(c.Date, c.OdsCode, c.Sector, c.SizeWeight, Revision(c, state.Revisions.Count + 1))],
-        _ => throw new CommandRejectedException($"{command.GetType().Name} does not apply to a daily return."),
-    };
+        if (latest is not null && Same(latest, submission))
+        {
+            return null;
+        }
 
-    public static ReturnState Evolve(ReturnState state, ReturnEvent @event) => @event switch
-    {
-        ReturnEvent.Submitted e => new ReturnState(e.Date, e.OdsCode, e.Sector, [.. state.Revisions, e.Revision]),
-        _ => state,
-    };
-
-    /// <summary>
-    /// The return's HTTP function tells the others (rule 2's escalation, the round from near its deadline) from
-    /// the state, so a retried request that changes nothing still tells them.
-    /// </summary>
-    public static IEnumerable<Reaction> React(string streamId, ReturnState state, ReturnEvent @event) => [];
-
-    /// <summary>Whether the revision in force raises rule 2 (a partner at OPEL 4): made on its own day; a later revision changes that day's record, not its alerts.</summary>
-    public static bool AtOpel4(ReturnState state) =>
-        state.Latest is { EffectiveLevel: 4 } latest && latest.At < London.StartOf(state.Date.AddDays(1));
-
-    private static ReturnRevision Revision(ReturnCommand.Submit c, int revision)
-    {
-        var effective = c.DeclaredLevel ?? c.Assessment.Level
+        var effective = submission.DeclaredLevel ?? submission.Assessment.Level
             ?? throw new CommandRejectedException("Too few metrics to compute a level: declare a level with a reason.");
         return new ReturnRevision(
-            revision, c.Metrics, c.Assessment.Level, c.Assessment.Score, c.Assessment.Breakdown, c.DeclaredLevel, c.Reason, c.Comment,
-            effective, c.FrameworkVersion, c.SubmittedBy, c.At);
+            (latest?.Revision ?? 0) + 1, submission.Metrics, submission.Assessment.Level, submission.Assessment.Score, submission.Assessment.Breakdown,
+            submission.DeclaredLevel, submission.Reason, submission.Comment, effective, submission.FrameworkVersion, submission.SubmittedBy, submission.At);
     }
 
+    /// <summary>Whether the revision in force raises rule 2 (a partner at OPEL 4): made on its own day; a later revision changes that day's record, not its alerts.</summary>
+    public static bool AtOpel4(DateOnly date, ReturnRevision? latest) =>
+        latest is { EffectiveLevel: 4 } && latest.At < London.StartOf(date.AddDays(1));
+
     /// <summary>A repeated submission of what is already in force changes nothing.</summary>
-    private static bool Same(ReturnRevision latest, ReturnCommand.Submit c) =>
+    private static bool Same(ReturnRevision latest, ReturnSubmission c) =>
         latest.DeclaredLevel == c.DeclaredLevel && latest.Reason == c.Reason && latest.Comment == c.Comment
         && latest.Metrics.Count == c.Metrics.Count && latest.Metrics.All(m => c.Metrics.TryGetValue(m.Key, out var v) && v == m.Value);
 }

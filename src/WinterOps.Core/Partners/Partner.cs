@@ -67,25 +67,9 @@ public abstract record PartnerState
     public sealed record Registered(string OdsCode, PartnerDetails Details) : PartnerState;
 }
 
-/// <summary>The partner registry: one stream per partner organisation, keyed by its ODS code.</summary>
-public static class PartnerWorkflow
+/// <summary>The partner registry's rules: what a change of details records, and who hears of a new partner.</summary>
+public static class PartnerRules
 {
-    public const string Name = "partner";
-
-    public static readonly WorkflowDefinition<PartnerState, PartnerCommand, PartnerEvent> Definition = new(
-        Name,
-        new PartnerState.None(),
-        Decide,
-        Evolve,
-        React,
-        new TypeNames<PartnerCommand>(("SetPartnerDetails", typeof(PartnerCommand.SetDetails))),
-        new TypeNames<PartnerEvent>(
-            ("PartnerRegistered", typeof(PartnerEvent.Registered)),
-            ("PartnerDetailsChanged", typeof(PartnerEvent.DetailsChanged))),
-        new TypeNames<PartnerState>(
-            ("None", typeof(PartnerState.None)),
-            ("Registered", typeof(PartnerState.Registered))));
-
     public static IEnumerable<PartnerEvent> Decide(PartnerCommand command, PartnerState state) =>
         (command, state) switch
         {
@@ -103,20 +87,15 @@ public static class PartnerWorkflow
             _ => state,
         };
 
-    /// <summary>The coordination centre hears of every new partner (it must check contacts before winter).</summary>
-    public static IEnumerable<Reaction> React(string streamId, PartnerState state, PartnerEvent @event) =>
-        @event switch
-        {
-            PartnerEvent.Registered e =>
-            [
-                new Reaction.Notify(new Notification(
-                    "PartnerRegistered",
-                    Recipient.Role("Coordinator"),
-                    $"Partner {e.OdsCode} registered",
-                    streamId,
-                    new Dictionary<string, string> { ["odsCode"] = e.OdsCode, ["sector"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(e.Details.Sector.ToString()) },
-                    $"/api/partners/{e.OdsCode}")),
-            ],
-            _ => [],
-        };
+    /// <summary>The notification id of a partner's registration: one per partner, so a re-sent announcement is the same message.</summary>
+    public static string AnnouncementId(string odsCode) => $"partner-{odsCode}.registered";
+
+    /// <summary>The coordination centre hears of every new partner (it must check contacts before winter): ids and codes only, no contact.</summary>
+    public static Notification Announcement(string odsCode, PartnerDetails details) => new Notification(
+        "PartnerRegistered",
+        Recipient.Role("Coordinator"),
+        $"Partner {odsCode} registered",
+        $"partner-{odsCode}",
+        new Dictionary<string, string> { ["odsCode"] = odsCode, ["sector"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(details.Sector.ToString()) },
+        $"/api/partners/{odsCode}");
 }

@@ -1,8 +1,8 @@
 namespace WinterOps.Core.Workflows;
 
 /// <summary>
-/// What must follow an event. Reactions are written to the stream's outbox in the same transaction
-/// as the event, then delivered at least once by the dispatcher; receivers de-duplicate by id.
+/// What must follow an event, decided by a workflow's rules and carried out by its orchestration's
+/// activities, at least once; receivers de-duplicate by the notification id.
 /// </summary>
 public abstract record Reaction
 {
@@ -40,7 +40,7 @@ public enum RecipientKind
 /// <summary>
 /// A notification intent: data, not a message. It carries ids, codes, dates and links only, never
 /// patient-identifiable or free-text clinical data. <see cref="AlsoTo"/> sends the same notice to many
-/// recipients from one outbox row (a round's hundreds of partners fit in one transaction).
+/// recipients as one notification (a round's hundreds of partners in one).
 /// <see cref="People"/> are Entra user ids to reach personally (Teams), e.g. the executive on call.
 /// </summary>
 public sealed record Notification(

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace WinterOps.Core.Workflows;
 
-/// <summary>The one JSON shape of stored events, states, commands and outbox payloads.</summary>
+/// <summary>The one JSON shape of stored events, states, commands and notifications.</summary>
 public static class WorkflowJson
 {
     public static JsonSerializerOptions Options { get; } = Create();

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Placements;
 using WinterOps.Core.Workflows;

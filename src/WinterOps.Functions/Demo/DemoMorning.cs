@@ -2,11 +2,11 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using WinterOps.Core;
 using WinterOps.Core.Opel;
-using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
 using WinterOps.Functions.Opel;
+using WinterOps.Functions.Partners;
 
 namespace WinterOps.Functions.Demo;
 
@@ -28,18 +28,17 @@ public static class DemoMorning
         Api.RunAsync(request, Access.For(Roles.Coordinator).InDevelopmentOnly(), SimulateAsync, client);
 
     private static async Task<IResult> SimulateAsync(
-        HttpContext http, RoundOpener opener, RoundStore rounds, RoundReader reader, CommandHandler handler, FrameworkSet frameworks, RoundOptions options,
-        EscalationOptions escalations, Escalations raise, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, RoundOpener opener, RoundStore rounds, RoundReader reader, PartnerStore partners, ReturnStore returns, FrameworkSet frameworks,
+        RoundOptions options, EscalationOptions escalations, Escalations raise, TimeProvider time, CancellationToken cancellationToken)
     {
         var durable = http.DurableClient();
         var today = (await opener.OpenTodayAsync(durable, force: true, cancellationToken))!.Value;
         var now = time.GetUtcNow();
         var actor = Actor.System("demo-morning");
         var changed = false;
-        await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
+        await foreach (var partner in partners.LoadAllAsync(cancellationToken))
         {
-            if (state is not PartnerState.Registered { Details.ExpectedDaily: true } partner
-                || partner.OdsCode == Missing)
+            if (!partner.Details.ExpectedDaily || partner.OdsCode == Missing)
             {
                 continue;
             }
@@ -48,14 +47,13 @@ public static class DemoMorning
             var metrics = framework is null ? new Dictionary<string, decimal>() : Metrics(framework, partner.OdsCode == UnderPressure ? 4 : 2);
             var assessment = framework is null ? new Assessment(null, null, 0, 0, []) : Scoring.Score(framework, metrics);
             var declared = assessment.Level is null ? 2 : (int?)null;
-            var submitted = await handler.HandleAsync(
-                ReturnWorkflow.Definition, ReturnWorkflow.Key(today, partner.OdsCode),
-                new ReturnCommand.Submit(
+            var (latest, submitted) = await returns.SubmitAsync(
+                new ReturnSubmission(
                     today, partner.OdsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, declared,
                     declared is null ? null : "Demo: no OPEL table for this sector", null, frameworks.Version, "Demo morning", now),
-                new CommandContext($"demo-morning-{RoundWorkflow.Key(today)}-{partner.OdsCode}", actor, now), cancellationToken: cancellationToken);
-            changed |= submitted.NewEvents.Count > 0;
-            await ReturnEndpoints.FollowUpAsync(durable, submitted.State, partner, options, escalations, raise, rounds, now, actor, cancellationToken);
+                null, cancellationToken);
+            changed |= submitted;
+            await ReturnEndpoints.FollowUpAsync(durable, today, partner, latest, options, escalations, raise, rounds, now, actor, cancellationToken);
         }
 
         // Assessed now rather than at the deadline, by the round's own orchestration (past the deadline, the returns are late

@@ -2,6 +2,7 @@ using WinterOps.Core.CareHomes;
 using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.CareHomes;
+using WinterOps.Functions.Partners;
 
 namespace WinterOps.Functions.Demo;
 
@@ -12,7 +13,7 @@ namespace WinterOps.Functions.Demo;
 /// vacancies (a placement asked for a moment too early was otherwise unplaced).
 /// </summary>
 public sealed partial class DemoSeeder(
-    StorageProvisioner provisioner, CommandHandler handler, CareHomeStore homes, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
+    StorageProvisioner provisioner, PartnerStore partners, CareHomeStore homes, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -23,11 +24,13 @@ public sealed partial class DemoSeeder(
         var changed = 0;
         foreach (var (odsCode, details) in DemoData.Partners)
         {
-            var result = await handler.HandleAsync(
-                PartnerWorkflow.Definition, odsCode, new PartnerCommand.SetDetails(odsCode, details),
-                new CommandContext($"demo-seed-{odsCode}-{time.GetUtcNow():yyyyMMddHHmmss}", actor, time.GetUtcNow()),
-                cancellationToken: cancellationToken);
-            changed += result.NewEvents.Count;
+            var (partner, registered) = await partners.SetDetailsAsync(odsCode, details, actor, time.GetUtcNow(), null, cancellationToken);
+            changed += registered ? 1 : 0;
+            if (!partner.Announced)
+            {
+                // The demo's own partners: nobody registered them, so the coordination centre is not told of them.
+                await partners.MarkAnnouncedAsync(odsCode, cancellationToken);
+            }
         }
 
         foreach (var (cqcLocationId, details, beds) in DemoData.CareHomes)

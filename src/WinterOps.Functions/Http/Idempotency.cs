@@ -68,8 +68,8 @@ public sealed class Idempotency(StorageAccount storage, TimeProvider time)
             if (context.Response.StatusCode is >= 200 and < 300)
             {
                 // From here the change is committed: never release the claim, even if recording the
-                // answer fails (a retry then waits, then re-runs with the same command ids, and the
-                // streams recognise it).
+                // answer fails (a retry then waits, then re-runs: the same details or return again is no
+                // change, and workflow steps are keyed by the request's id).
                 keep = true;
                 await _table.UpdateEntityAsync(
                     new TableEntity(partition, "")

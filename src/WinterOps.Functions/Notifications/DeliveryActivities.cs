@@ -1,6 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
 using WinterOps.Azure.Notifications;
-using WinterOps.Azure.Outbox;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Functions.Notifications;

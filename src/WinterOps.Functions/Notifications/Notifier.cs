@@ -2,7 +2,6 @@ using Grpc.Core;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using WinterOps.Azure.Notifications;
-using WinterOps.Azure.Outbox;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Functions.Notifications;

@@ -10,6 +10,7 @@ using WinterOps.Core.Partners;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Partners;
 
 namespace WinterOps.Functions.Opel;
 
@@ -38,7 +39,7 @@ public static partial class ReturnEndpoints
 
 
     private static async Task<IResult> PutAsync(
-        string date, string odsCode, ReturnBody body, HttpContext http, CommandHandler handler, FrameworkSet frameworks, RoundOptions round,
+        string date, string odsCode, ReturnBody body, HttpContext http, PartnerStore partners, ReturnStore returns, FrameworkSet frameworks, RoundOptions round,
         EscalationOptions escalations, Escalations raise, RoundStore rounds, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
@@ -49,27 +50,25 @@ public static partial class ReturnEndpoints
             return TypedResults.Problem(statusCode: 403, title: "Not your organisation.", detail: $"You submit returns for your own organisation, not {odsCode}.");
         }
 
-        var (partnerState, _) = await handler.LoadAsync(PartnerWorkflow.Definition, PartnerWorkflow.Definition.StreamId(odsCode), cancellationToken);
-        if (partnerState is not PartnerState.Registered partner)
+        if (await partners.LoadAsync(odsCode, cancellationToken) is not { } partner)
         {
             return TypedResults.Problem(statusCode: 404, title: "No such partner.", detail: $"No partner organisation has ODS code '{odsCode}'.");
         }
 
         var framework = frameworks.For(partner.Details.Sector);
         var (metrics, assessment) = Validate(body, framework);
-        var result = await handler.HandleAsync(
-            ReturnWorkflow.Definition, ReturnWorkflow.Key(day, odsCode),
-            new ReturnCommand.Submit(
+        var (latest, _) = await returns.SubmitAsync(
+            new ReturnSubmission(
                 day, odsCode, partner.Details.Sector, partner.Details.SizeWeight, metrics, assessment, body.DeclaredLevel, body.Reason?.Trim(), body.Comment?.Trim(),
                 frameworks.Version, caller.Name, now),
-            http.CommandContext(now), ETags.ExpectedVersion(http.Request), cancellationToken);
-        await FollowUpAsync(http.DurableClient(), result.State, partner, round, escalations, raise, rounds, now, caller.ToActor(), cancellationToken);
-        http.Response.Headers.ETag = result.ETag;
-        return TypedResults.Ok(ToResponse(result.State, framework, withRevisions: false));
+            ETags.ExpectedVersion(http.Request), cancellationToken);
+        await FollowUpAsync(http.DurableClient(), day, partner, latest, round, escalations, raise, rounds, now, caller.ToActor(), cancellationToken);
+        http.Response.Headers.ETag = ETags.For(latest.Revision);
+        return TypedResults.Ok(ToResponse(day, odsCode, partner.Details.Sector, latest, framework, revisions: null));
     }
 
     private static async Task<IResult> GetAsync(
-        string date, string odsCode, HttpContext http, CommandHandler handler, FrameworkSet frameworks, CancellationToken cancellationToken)
+        string date, string odsCode, HttpContext http, ReturnStore returns, FrameworkSet frameworks, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
         if (caller.IsIn(Roles.Partner) && !caller.IsIn(Roles.Coordinator) && !caller.IsIn(Roles.Executive) && !caller.ActsFor(odsCode))
@@ -77,43 +76,37 @@ public static partial class ReturnEndpoints
             return TypedResults.Problem(statusCode: 403, title: "Not your organisation.", detail: "Partners see their own returns and the system summary.");
         }
 
-        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) || !OdsCode().IsMatch(odsCode))
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) || !OdsCode().IsMatch(odsCode)
+            || await returns.LoadAsync(day, odsCode, cancellationToken) is not { Latest: { } latest } state)
         {
             return NoReturn(date, odsCode);
         }
 
-        var (state, head) = await handler.LoadAsync(ReturnWorkflow.Definition, ReturnWorkflow.Definition.StreamId(ReturnWorkflow.Key(day, odsCode)), cancellationToken);
-        if (state.Latest is null)
-        {
-            return NoReturn(date, odsCode);
-        }
-
-        http.Response.Headers.ETag = ETags.For(head!.Version);
-        return TypedResults.Ok(ToResponse(state, frameworks.For(state.Sector), withRevisions: true));
+        http.Response.Headers.ETag = ETags.For(latest.Revision);
+        return TypedResults.Ok(ToResponse(day, odsCode, state.Sector, latest, frameworks.For(state.Sector), state.Revisions));
     }
 
     /// <summary>
-    /// Tells the others of the return in force, from its state, so a retried request that changed nothing still tells
-    /// them: rule 2 raises the partner's escalation when it is at OPEL 4 (once per partner and day, however many
-    /// revisions); from near the deadline until midnight the round hears of it and re-assesses.
+    /// Tells the others of the return in force, so a retried request that changed nothing still tells them: rule 2 raises
+    /// the partner's escalation when it is at OPEL 4 (once per partner and day, however many revisions); from near the
+    /// deadline until midnight the round hears of it and re-assesses.
     /// </summary>
     public static async Task FollowUpAsync(
-        DurableTaskClient durable, ReturnState state, PartnerState.Registered partner, RoundOptions round, EscalationOptions escalations, Escalations raise,
+        DurableTaskClient durable, DateOnly date, StoredPartner partner, ReturnRevision latest, RoundOptions round, EscalationOptions escalations, Escalations raise,
         RoundStore rounds, DateTimeOffset now, Actor by, CancellationToken cancellationToken)
     {
-        var latest = state.Latest!;
-        if (escalations.InForce.Contains(EscalationRule.PartnerAtOpel4) && ReturnWorkflow.AtOpel4(state))
+        if (escalations.InForce.Contains(EscalationRule.PartnerAtOpel4) && ReturnRules.AtOpel4(date, latest))
         {
             var ladder = RoundReader.Ladder(partner) is { Count: > 0 } own ? own : [escalations.Fallback];
             await raise.ApplyAsync(
-                durable, RoundWorkflow.RaisePartnerAtOpel4(state.Date, state.OdsCode, ladder, escalations.AcknowledgeWithin, latest.At),
-                $"return-{RoundWorkflow.Key(state.Date)}-{state.OdsCode}-{latest.Revision.ToString(CultureInfo.InvariantCulture)}", by, cancellationToken);
+                durable, RoundWorkflow.RaisePartnerAtOpel4(date, partner.OdsCode, ladder, escalations.AcknowledgeWithin, latest.At),
+                $"return-{RoundWorkflow.Key(date)}-{partner.OdsCode}-{latest.Revision.ToString(CultureInfo.InvariantCulture)}", by, cancellationToken);
         }
 
-        if (RoundWorkflow.Announces(RoundSchedule.For(state.Date, round.ReminderAt, round.DeadlineAt), now)
-            && await rounds.LoadAsync(state.Date, cancellationToken) is { Phase: not RoundPhase.NotOpen })
+        if (RoundWorkflow.Announces(RoundSchedule.For(date, round.ReminderAt, round.DeadlineAt), now)
+            && await rounds.LoadAsync(date, cancellationToken) is { Phase: not RoundPhase.NotOpen })
         {
-            await durable.RaiseEventAsync(RoundOrchestration.InstanceId(state.Date), RoundOrchestration.ReturnArrivedEvent, state.OdsCode, cancellationToken);
+            await durable.RaiseEventAsync(RoundOrchestration.InstanceId(date), RoundOrchestration.ReturnArrivedEvent, partner.OdsCode, cancellationToken);
         }
     }
 
@@ -174,13 +167,10 @@ public static partial class ReturnEndpoints
         return (metrics, assessment);
     }
 
-    private static ReturnResponse ToResponse(ReturnState state, Framework? framework, bool withRevisions)
-    {
-        var latest = state.Latest!;
-        return new ReturnResponse(
-            state.Date, state.OdsCode, state.Sector, latest.ComputedLevel, latest.EffectiveLevel, latest.Score, latest.Breakdown, latest.Revision,
-            framework?.Illustrative ?? false, withRevisions ? state.Revisions : null);
-    }
+    private static ReturnResponse ToResponse(
+        DateOnly date, string odsCode, Sector sector, ReturnRevision latest, Framework? framework, IReadOnlyList<ReturnRevision>? revisions) =>
+        new(date, odsCode, sector, latest.ComputedLevel, latest.EffectiveLevel, latest.Score, latest.Breakdown, latest.Revision,
+            framework?.Illustrative ?? false, revisions);
 
     private static ProblemHttpResult NoReturn(string date, string odsCode) =>
         TypedResults.Problem(statusCode: 404, title: "No such return.", detail: $"No return from '{odsCode}' for '{date}'.");

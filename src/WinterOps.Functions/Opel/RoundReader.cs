@@ -1,6 +1,6 @@
 using WinterOps.Core.Opel;
 using WinterOps.Core.Partners;
-using WinterOps.Core.Workflows;
+using WinterOps.Functions.Partners;
 
 namespace WinterOps.Functions.Opel;
 
@@ -12,18 +12,18 @@ public sealed record RoundRead(RoundInputs Inputs, IReadOnlyList<string> Expecte
 }
 
 /// <summary>
-/// Reads what a round is made of, from the partner registry and the day's return streams (one range query each):
+/// Reads what a round is made of, from the partner registry and the day's returns (one query each):
 /// every partner expected daily or that reported, with today's effective level or, when missing, its level carried
 /// forward from the previous day's assessment.
 /// </summary>
-public sealed class RoundReader(CommandHandler handler, RoundStore rounds, EscalationOptions escalations)
+public sealed class RoundReader(PartnerStore partnerStore, ReturnStore returnStore, RoundStore rounds, EscalationOptions escalations)
 {
     public async Task<RoundRead> ReadAsync(DateOnly date, CancellationToken cancellationToken)
     {
         // The three reads are independent: made at once, the round reads in the time of the longest.
-        var returns = LevelsAsync(date, cancellationToken);
+        var returns = returnStore.ReadLevelsAsync(date, cancellationToken);
         var yesterday = rounds.ReadPartnersAsync(date.AddDays(-1), cancellationToken);
-        var registry = RegisteredAsync(cancellationToken);
+        var registry = partnerStore.LoadAllAsync(cancellationToken).ToListAsync(cancellationToken).AsTask();
         await Task.WhenAll(returns, yesterday, registry);
         var levels = await returns;
         var carried = (await yesterday).ToDictionary(p => p.OdsCode, p => p.EffectiveLevel, StringComparer.Ordinal);
@@ -62,36 +62,7 @@ public sealed class RoundReader(CommandHandler handler, RoundStore rounds, Escal
         return new RoundRead(new RoundInputs(partners, ladders), expected, systemLadder.Count > 0 ? systemLadder : [escalations.Fallback]);
     }
 
-    /// <summary>Each partner's effective level in its return for the day (one range query over the return streams).</summary>
-    private async Task<Dictionary<string, int>> LevelsAsync(DateOnly date, CancellationToken cancellationToken)
-    {
-        var levels = new Dictionary<string, int>(StringComparer.Ordinal);
-        await foreach (var (r, _) in handler.LoadAllAsync(ReturnWorkflow.Definition, $"{RoundWorkflow.Key(date)}-", cancellationToken))
-        {
-            if (r.Latest is { } latest)
-            {
-                levels[r.OdsCode] = latest.EffectiveLevel;
-            }
-        }
-
-        return levels;
-    }
-
-    private async Task<List<PartnerState.Registered>> RegisteredAsync(CancellationToken cancellationToken)
-    {
-        var registered = new List<PartnerState.Registered>();
-        await foreach (var (state, _) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
-        {
-            if (state is PartnerState.Registered p)
-            {
-                registered.Add(p);
-            }
-        }
-
-        return registered;
-    }
-
     /// <summary>A partner's contacts in on-call order: who is alerted, one after another, when it escalates.</summary>
-    public static IReadOnlyList<OnCallContact> Ladder(PartnerState.Registered partner) =>
+    public static IReadOnlyList<OnCallContact> Ladder(StoredPartner partner) =>
         partner.Details.Contacts.OrderBy(c => c.OnCallOrder).Select(c => new OnCallContact(c.Name, c.EntraUserId, partner.OdsCode)).ToList();
 }

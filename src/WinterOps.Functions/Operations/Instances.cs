@@ -4,7 +4,7 @@ using System.Xml;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;

@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Microsoft.DurableTask.Client;
 using Microsoft.Azure.Functions.Worker;
 using WinterOps.Azure.Notifications;
-using WinterOps.Azure.Outbox;
 using WinterOps.Azure.Storage;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
@@ -35,16 +34,6 @@ public static partial class OperationsEndpoints
     [Function("GetInbox")]
     public static Task GetInbox([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/inbox")] HttpRequest request) =>
         Api.RunAsync(request, Access.AnyCaller, InboxAsync);
-
-    /// <summary>Messages waiting in each workflow queue and in its poison queue (Coordinator).</summary>
-    [Function("GetQueueDepths")]
-    public static Task GetQueueDepths([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/queues")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), static async (PoisonQueues queues, CancellationToken ct) => TypedResults.Ok(await queues.DepthsAsync(ct)));
-
-    /// <summary>Put a queue's poison messages back on it, once the cause of the failures is fixed (Coordinator).</summary>
-    [Function("RedriveQueue")]
-    public static Task RedriveQueue([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/operations/queues/{queue}/redrive")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), RedriveAsync);
 
     /// <summary>Notifications a channel (Service Bus, Teams, webhook) refused or that failed every attempt, newest first, with the reason (Coordinator).</summary>
     [Function("ListDeadLetters")]
@@ -94,7 +83,7 @@ public static partial class OperationsEndpoints
         try
         {
             await provisioner.Ready.WaitAsync(timeout.Token);
-            await foreach (var _ in storage.Table(StorageNames.StreamsTable).QueryAsync<global::Azure.Data.Tables.TableEntity>(
+            await foreach (var _ in storage.Table(StorageNames.DurableChecksTable).QueryAsync<global::Azure.Data.Tables.TableEntity>(
                                filter: "PartitionKey eq 'health'", maxPerPage: 1, cancellationToken: timeout.Token))
             {
                 break;
@@ -130,11 +119,6 @@ public static partial class OperationsEndpoints
 
         return TypedResults.Ok(page.Items);
     }
-
-    private static async Task<IResult> RedriveAsync(string queue, PoisonQueues queues, CancellationToken cancellationToken) =>
-        StorageNames.Queues.Contains(queue)
-            ? TypedResults.Ok(new { queue, moved = await queues.RedriveAsync(queue, cancellationToken) })
-            : TypedResults.Problem(statusCode: 404, title: "No such queue.", detail: $"Workflow queues are: {string.Join(", ", StorageNames.Queues)}.");
 
     private static IResult IssueDevToken(DevTokenRequest body, HttpContext http)
     {

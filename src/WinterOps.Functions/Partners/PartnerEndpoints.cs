@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using WinterOps.Core.Partners;
-using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Notifications;
 
 namespace WinterOps.Functions.Partners;
 
@@ -22,8 +23,9 @@ public static partial class PartnerEndpoints
     public const int MaxContacts = 20;
 
     [Function("PutPartner")]
-    public static Task PutPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/partners/{odsCode}")] HttpRequest request) =>
-        Api.RunAsync(request, Access.For(Roles.Coordinator), PutAsync);
+    public static Task PutPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/partners/{odsCode}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        Api.RunAsync(request, Access.For(Roles.Coordinator), PutAsync, client);
 
     [Function("GetPartner")]
     public static Task GetPartner([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/partners/{odsCode}")] HttpRequest request) =>
@@ -34,55 +36,47 @@ public static partial class PartnerEndpoints
         Api.RunAsync(request, Access.AnyCaller, ListAsync);
 
     private static async Task<IResult> PutAsync(
-        string odsCode, PartnerRequest body, HttpContext http, CommandHandler handler, TimeProvider time, CancellationToken cancellationToken)
+        string odsCode, PartnerRequest body, HttpContext http, PartnerStore partners, Notifier notifier, TimeProvider time, CancellationToken cancellationToken)
     {
         var details = Validate(odsCode, body);
-        var caller = http.Caller();
-        var result = await handler.HandleAsync(
-            PartnerWorkflow.Definition,
-            odsCode,
-            new PartnerCommand.SetDetails(odsCode, details),
-            http.CommandContext(time.GetUtcNow()),
-            ETags.ExpectedVersion(http.Request),
-            cancellationToken);
+        var now = time.GetUtcNow();
+        var (partner, changed) = await partners.SetDetailsAsync(odsCode, details, http.Caller().ToActor(), now, ETags.ExpectedVersion(http.Request), cancellationToken);
+        if (!partner.Announced)
+        {
+            // After the write, so nobody hears of a partner that is not there; until it is marked, every PUT (a retry) tells again, under the same id.
+            await notifier.NotifyAsync(
+                http.DurableClient(), PartnerRules.AnnouncementId(odsCode), $"partner-{odsCode}", PartnerRules.Announcement(odsCode, partner.Details), now, cancellationToken);
+            await partners.MarkAnnouncedAsync(odsCode, cancellationToken);
+        }
 
-        http.Response.Headers.ETag = result.ETag;
-        var response = ToResponse((PartnerState.Registered)result.State, result.Version, showContacts: true);
-        return result.Version == 1 && result.NewEvents.Count > 0
+        http.Response.Headers.ETag = ETags.For(partner.Version);
+        var response = ToResponse(partner, showContacts: true);
+        return changed && partner.Version == 1
             ? TypedResults.Created($"/api/partners/{odsCode}", response)
             : TypedResults.Ok(response);
     }
 
-    private static async Task<IResult> GetAsync(string odsCode, HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string odsCode, HttpContext http, PartnerStore partners, CancellationToken cancellationToken)
     {
-        if (!OdsCode().IsMatch(odsCode))
+        if (!OdsCode().IsMatch(odsCode) || await partners.LoadAsync(odsCode, cancellationToken) is not { } partner)
         {
             return UnknownPartner(odsCode);
         }
 
-        var (state, head) = await handler.LoadAsync(PartnerWorkflow.Definition, PartnerWorkflow.Definition.StreamId(odsCode), cancellationToken);
-        if (state is not PartnerState.Registered partner)
-        {
-            return UnknownPartner(odsCode);
-        }
-
-        http.Response.Headers.ETag = ETags.For(head!.Version);
-        return TypedResults.Ok(ToResponse(partner, head.Version, CanSeeContacts(http.Caller(), odsCode)));
+        http.Response.Headers.ETag = ETags.For(partner.Version);
+        return TypedResults.Ok(ToResponse(partner, CanSeeContacts(http.Caller(), odsCode)));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, CommandHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(HttpContext http, PartnerStore partners, CancellationToken cancellationToken)
     {
         var caller = http.Caller();
-        var partners = new List<PartnerResponse>();
-        await foreach (var (state, head) in handler.LoadAllAsync(PartnerWorkflow.Definition, cancellationToken))
+        var list = new List<PartnerResponse>();
+        await foreach (var partner in partners.LoadAllAsync(cancellationToken))
         {
-            if (state is PartnerState.Registered partner)
-            {
-                partners.Add(ToResponse(partner, head.Version, CanSeeContacts(caller, partner.OdsCode)));
-            }
+            list.Add(ToResponse(partner, CanSeeContacts(caller, partner.OdsCode)));
         }
 
-        return TypedResults.Ok(partners);
+        return TypedResults.Ok(list);
     }
 
     private static PartnerDetails Validate(string odsCode, PartnerRequest body)
@@ -122,9 +116,9 @@ public static partial class PartnerEndpoints
     private static bool CanSeeContacts(Caller caller, string odsCode) =>
         caller.IsIn(Roles.Coordinator) || caller.IsIn(Roles.Executive) || caller.ActsFor(odsCode);
 
-    private static PartnerResponse ToResponse(PartnerState.Registered partner, long version, bool showContacts) => new(
+    private static PartnerResponse ToResponse(StoredPartner partner, bool showContacts) => new(
         partner.OdsCode, partner.Details.Name, partner.Details.Sector, partner.Details.SizeWeight, partner.Details.ExpectedDaily,
-        showContacts ? partner.Details.Contacts : null, version);
+        showContacts ? partner.Details.Contacts : null, partner.Version);
 
     private static ProblemHttpResult UnknownPartner(string odsCode) =>
         TypedResults.Problem(statusCode: 404, title: "No such partner.", detail: $"No partner organisation has ODS code '{odsCode}'.");

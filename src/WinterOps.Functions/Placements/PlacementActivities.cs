@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Core.CareHomes;
 using WinterOps.Core.Opel;
 using WinterOps.Core.Placements;
@@ -132,7 +132,7 @@ public sealed class PlacementActivities(
 
     /// <summary>
     /// Tells people what the audited events changed: the homes' offer lists, the inbox and the external channels
-    /// (through the outbox's delivery), and the rule-5 escalation. Ids are "placement-{id}.{version}.{index}".
+    /// (through a delivery orchestration), and the rule-5 escalation. Ids are "placement-{id}.{version}.{index}".
     /// </summary>
     [Function(nameof(NotifyPlacement))]
     public async Task NotifyPlacement([ActivityTrigger] NoticeStep step, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)

@@ -112,33 +112,33 @@ public sealed class EscalationRulesTests
         raise.Ladder.ShouldBe([TrustDirector]);
     }
 
-    private static ReturnState Return(params (int Level, DateTimeOffset At)[] revisions) => revisions.Aggregate(ReturnState.Initial, (state, r) =>
-        ReturnWorkflow.Decide(
-                new ReturnCommand.Submit(
-                    Day, "ZA1", Sector.Acute, 1, new Dictionary<string, decimal>(), new Assessment(null, null, 0, 0, []), r.Level, "Synthetic (test)", null,
-                    "test", "Test User", r.At), state)
-            .Aggregate(state, ReturnWorkflow.Evolve));
+    private static ReturnRevision? Return(params (int Level, DateTimeOffset At)[] revisions) => revisions.Aggregate((ReturnRevision?)null, (latest, r) =>
+        ReturnRules.Revise(
+            latest,
+            new ReturnSubmission(
+                Day, "ZA1", Sector.Acute, 1, new Dictionary<string, decimal>(), new Assessment(null, null, 0, 0, []), r.Level, "Synthetic (test)", null,
+                "test", "Test User", r.At)) ?? latest);
 
     [Fact]
     public void AtOpel4_AReturnAt4OnItsOwnDay_RaisesRule2()
     {
-        ReturnWorkflow.AtOpel4(Return((4, T0))).ShouldBeTrue();
-        ReturnWorkflow.AtOpel4(Return((4, London.StartOf(Day.AddDays(1)).AddTicks(-1)))).ShouldBeTrue();
+        ReturnRules.AtOpel4(Day, Return((4, T0))).ShouldBeTrue();
+        ReturnRules.AtOpel4(Day, Return((4, London.StartOf(Day.AddDays(1)).AddTicks(-1)))).ShouldBeTrue();
     }
 
     [Fact]
     public void AtOpel4_ARevisionAfterMidnightLondon_ChangesTheRecord_NotTheAlerts()
     {
-        ReturnWorkflow.AtOpel4(Return((4, London.StartOf(Day.AddDays(1))))).ShouldBeFalse();
-        ReturnWorkflow.AtOpel4(Return((3, T0), (4, London.StartOf(Day.AddDays(2))))).ShouldBeFalse();
+        ReturnRules.AtOpel4(Day, Return((4, London.StartOf(Day.AddDays(1))))).ShouldBeFalse();
+        ReturnRules.AtOpel4(Day, Return((3, T0), (4, London.StartOf(Day.AddDays(2))))).ShouldBeFalse();
     }
 
     [Fact]
     public void AtOpel4_BelowOpel4_OrWithNoReturn_RaisesNothing()
     {
-        ReturnWorkflow.AtOpel4(Return((3, T0))).ShouldBeFalse();
-        ReturnWorkflow.AtOpel4(Return((4, T0), (3, T0.AddHours(1)))).ShouldBeFalse(); // the revision in force counts
-        ReturnWorkflow.AtOpel4(ReturnState.Initial).ShouldBeFalse();
+        ReturnRules.AtOpel4(Day, Return((3, T0))).ShouldBeFalse();
+        ReturnRules.AtOpel4(Day, Return((4, T0), (3, T0.AddHours(1)))).ShouldBeFalse(); // the revision in force counts
+        ReturnRules.AtOpel4(Day, null).ShouldBeFalse();
     }
 
     [Fact]

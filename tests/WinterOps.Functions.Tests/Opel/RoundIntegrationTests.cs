@@ -12,8 +12,7 @@ public sealed class RoundIntegrationTests
 {
     private const int Partners = 200;
 
-    // All 200 are expected daily: the round's notices to its partners are one outbox row each, so a
-    // round of any size opens in one transaction.
+    // All 200 are expected daily.
     private const int ExpectedDaily = Partners;
 
     private static int Received(JsonElement round) => round.GetProperty("received").GetInt32();

@@ -109,7 +109,6 @@ public class OpenApiFlowTests
         (await coordinator.SendAsync(Get, "/api/system/status", "/api/system/status")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await coordinator.SendAsync(Get, "/api/system/history", "/api/system/history")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await coordinator.SendAsync(Get, "/api/opel/frameworks", "/api/opel/frameworks")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await coordinator.SendAsync(Get, "/api/operations/queues", "/api/operations/queues")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await coordinator.SendAsync(Get, "/api/operations/dead-letters", "/api/operations/dead-letters")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await app.Client.SendAsync(Get, "/api/health", "/api/health")).Response.StatusCode.ShouldBe(HttpStatusCode.OK);
     }

@@ -1,6 +1,5 @@
 using Azure;
 using Microsoft.DurableTask.Client;
-using WinterOps.Functions.Engine;
 using WinterOps.Functions.Placements;
 using WinterOps.LocalHost;
 using System.Globalization;
@@ -10,7 +9,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Builder;
-using WinterOps.Azure.Outbox;
+using WinterOps.Azure.Notifications;
 using WinterOps.Azure.Storage;
 using WinterOps.Core;
 using WinterOps.Testing;
@@ -235,9 +234,6 @@ public sealed class Brokerage : IAsyncDisposable
 
     public static async Task<JsonElement> InboxAsync(HttpClient caller) => await Http.JsonAsync(await caller.GetAsync("/api/inbox?limit=200"));
 
-    /// <summary>Delivers a stream's outbox now (what the OutboxDispatch function does when its queue fires): the old engine's workflows.</summary>
-    public Task<int> DispatchAsync(string streamId) => App.Get<OutboxDispatcher>().DispatchAsync(streamId, CancellationToken.None);
-
     /// <summary>
     /// Waits until the placement's orchestration has acted on every audited event and told people of it: its custom
     /// status names the placement's version (or it has completed). Returns that version.
@@ -260,7 +256,7 @@ public sealed class Brokerage : IAsyncDisposable
     }
 
     /// <summary>
-    /// Rows in the tables a placement or a care home writes (placements, care homes, the old engine's streams) and
+    /// Rows in the tables a placement or a care home writes (placements, care homes) and
     /// in the task hub's Instances table: any stored change or started orchestration adds rows.
     /// </summary>
     public async Task<int> StoredRowsAsync()
@@ -269,7 +265,7 @@ public sealed class Brokerage : IAsyncDisposable
         var hub = LocalHostApp.TaskHubName(App.Services);
         TableClient[] tables =
         [
-            storage.Table(StorageNames.PlacementsTable), storage.Table(StorageNames.CareHomesTable), storage.Table(StorageNames.StreamsTable),
+            storage.Table(StorageNames.PlacementsTable), storage.Table(StorageNames.CareHomesTable),
             new TableServiceClient(AzuriteServerConnection(App)).GetTableClient(hub + "Instances"),
         ];
         var rows = 0;

@@ -3,7 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using WinterOps.Core.Workflows;
 
-namespace WinterOps.Azure.Outbox;
+namespace WinterOps.Azure.Notifications;
 
 /// <summary>One offer as a home's broker sees it in the home's offer list.</summary>
 public sealed record OfferRow(
@@ -19,7 +19,7 @@ public sealed class OfferBoard(TableClient table) : INotificationChannel
 {
     public string Name => "offer-board";
 
-    public async Task DeliverAsync(string outboxId, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    public async Task DeliverAsync(string id, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         if (notification.To.Kind != RecipientKind.Org
             || !notification.Data.TryGetValue("offerStatus", out var status)
@@ -28,7 +28,7 @@ public sealed class OfferBoard(TableClient table) : INotificationChannel
             return;
         }
 
-        var version = VersionOf(outboxId);
+        var version = VersionOf(id);
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(notification.To.Id, placementId, cancellationToken: cancellationToken);
@@ -95,10 +95,10 @@ public sealed class OfferBoard(TableClient table) : INotificationChannel
         return counts;
     }
 
-    /// <summary>Outbox ids are "{stream}.{version:D10}.{index}".</summary>
-    private static long VersionOf(string outboxId)
+    /// <summary>A placement's notification ids are "{stream}.{version:D10}.{index}".</summary>
+    private static long VersionOf(string id)
     {
-        var parts = outboxId.Split('.');
+        var parts = id.Split('.');
         return parts.Length >= 3 && long.TryParse(parts[^2], NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
     }
 

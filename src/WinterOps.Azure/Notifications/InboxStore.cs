@@ -2,7 +2,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using WinterOps.Core.Workflows;
 
-namespace WinterOps.Azure.Outbox;
+namespace WinterOps.Azure.Notifications;
 
 /// <summary>One notification as its recipient reads it.</summary>
 public sealed record InboxItem(
@@ -13,7 +13,7 @@ public sealed record InboxPage(IReadOnlyList<InboxItem> Items, string? Next);
 
 /// <summary>
 /// The inbox channel, always on: one partition per recipient (organisation or role), rows keyed by
-/// inverted time then outbox id, so a page reads newest first and a redelivery overwrites itself.
+/// inverted time then notification id, so a page reads newest first and a redelivery overwrites itself.
 /// </summary>
 public sealed class InboxStore(TableClient table) : INotificationChannel
 {
@@ -22,16 +22,16 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
     /// <summary>Recipients written at once: a notice to every partner (thousands) is one row each.</summary>
     public const int FanOut = 8;
 
-    public async Task DeliverAsync(string outboxId, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    public async Task DeliverAsync(string id, Notification notification, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         var data = JsonSerializer.Serialize(notification.Data, WorkflowJson.Options);
         await Parallel.ForEachAsync(
             notification.Recipients.Distinct(),
             new ParallelOptions { MaxDegreeOfParallelism = FanOut, CancellationToken = cancellationToken },
             async (recipient, ct) => await table.UpsertEntityAsync(
-                new TableEntity(recipient.ToString(), RowKey(createdAt, outboxId))
+                new TableEntity(recipient.ToString(), RowKey(createdAt, id))
                 {
-                    ["Id"] = outboxId,
+                    ["Id"] = id,
                     ["Type"] = notification.Type,
                     ["Title"] = notification.Title,
                     ["Subject"] = notification.Subject,
@@ -51,7 +51,7 @@ public sealed class InboxStore(TableClient table) : INotificationChannel
     public async Task<InboxPage> ReadAsync(
         IEnumerable<Recipient> recipients, DateTimeOffset? since, string? before, int limit, CancellationToken cancellationToken)
     {
-        // Keyed by row key (time and outbox id): one delivery to several of the caller's inboxes has the same key in each.
+        // Keyed by row key (time and notification id): one delivery to several of the caller's inboxes has the same key in each.
         var items = new Dictionary<string, InboxItem>(StringComparer.Ordinal);
         foreach (var recipient in recipients.Distinct())
         {

@@ -1,15 +1,13 @@
-using System.Text.Json;
 using WinterOps.Core.Partners;
-using WinterOps.Core.Tests.Workflows;
 using WinterOps.Core.Workflows;
 
 namespace WinterOps.Core.Tests.Partners;
 
-public sealed class PartnerWorkflowTests
+public sealed class PartnerRulesTests
 {
     private const string Ods = "RC9";
-    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
-    private static readonly DeciderSpec<PartnerState, PartnerCommand, PartnerEvent> Partner = DeciderSpec.For(PartnerWorkflow.Definition);
+    private static readonly DeciderSpec<PartnerState, PartnerCommand, PartnerEvent> Partner = DeciderSpec.For<PartnerState, PartnerCommand, PartnerEvent>(
+        new PartnerState.None(), PartnerRules.Decide, PartnerRules.Evolve, DeciderSpec.AsJson);
 
     private static PartnerDetails Details() => new(
         "Royal County Hospital", Sector.MentalHealth, 1.5m, ExpectedDaily: true,
@@ -99,12 +97,9 @@ public sealed class PartnerWorkflowTests
     [Fact]
     public void Registered_NotifiesCoordinatorsWithIdsAndCodesOnly()
     {
-        var reactions = Partner.Given()
-            .When(new PartnerCommand.SetDetails(Ods, Details()))
-            .Then(new PartnerEvent.Registered(Ods, Details()))
-            .Reactions("partner-RC9");
+        var notification = PartnerRules.Announcement(Ods, Details());
 
-        var notification = reactions.ShouldHaveSingleItem().ShouldBeOfType<Reaction.Notify>().Notification;
+        PartnerRules.AnnouncementId(Ods).ShouldBe("partner-RC9.registered");
         notification.Type.ShouldBe("PartnerRegistered");
         notification.To.ShouldBe(Recipient.Role("Coordinator"));
         notification.Subject.ShouldBe("partner-RC9");
@@ -115,11 +110,7 @@ public sealed class PartnerWorkflowTests
     [Fact]
     public void Registered_NotificationNamesNoContact()
     {
-        var notification = Partner.Given()
-            .When(new PartnerCommand.SetDetails(Ods, Details()))
-            .Then(new PartnerEvent.Registered(Ods, Details()))
-            .Reactions("partner-RC9")
-            .OfType<Reaction.Notify>().Single().Notification;
+        var notification = PartnerRules.Announcement(Ods, Details());
 
         var text = string.Join("\n", new[] { notification.Title, notification.Subject, notification.Link ?? "" }
             .Concat(notification.Data.Keys).Concat(notification.Data.Values));
@@ -130,56 +121,5 @@ public sealed class PartnerWorkflowTests
         }
 
         text.ShouldNotContain("oid-ada");
-    }
-
-    [Fact]
-    public void DetailsChanged_NotifiesNobody()
-    {
-        var changed = Details() with { SizeWeight = 3m };
-
-        Partner.Given(new PartnerEvent.Registered(Ods, Details()))
-            .When(new PartnerCommand.SetDetails(Ods, changed))
-            .Then(new PartnerEvent.DetailsChanged(changed))
-            .Reactions("partner-RC9")
-            .ShouldBeEmpty();
-    }
-
-    [Fact]
-    public async Task Handle_RepeatedPutAfterTheSnapshotRoundTrip_AddsNoVersion()
-    {
-        var store = new InMemoryEventStore();
-        var signal = new RecordingOutboxSignal();
-        var handler = new CommandHandler(store, new WorkflowCatalog([PartnerWorkflow.Definition]), signal);
-        var by = Actor.System("tests");
-
-        var first = await handler.HandleAsync(PartnerWorkflow.Definition, Ods, new PartnerCommand.SetDetails(Ods, Details()), new("put-1", by, T0));
-        var repeat = await handler.HandleAsync(PartnerWorkflow.Definition, Ods, new PartnerCommand.SetDetails(Ods, Details()), new("put-2", by, T0));
-
-        first.Version.ShouldBe(1);
-        repeat.Version.ShouldBe(1);
-        repeat.NewEvents.ShouldBeEmpty();
-        (await store.ReadEventsAsync("partner-RC9", CancellationToken.None)).Count.ShouldBe(1);
-    }
-
-    [Fact]
-    public async Task Handle_Register_WritesTheNotificationToTheOutboxWithoutContactNames()
-    {
-        var store = new InMemoryEventStore();
-        var signal = new RecordingOutboxSignal();
-        var handler = new CommandHandler(store, new WorkflowCatalog([PartnerWorkflow.Definition]), signal);
-
-        await handler.HandleAsync(
-            PartnerWorkflow.Definition, Ods, new PartnerCommand.SetDetails(Ods, Details()), new("put-1", Actor.System("tests"), T0));
-
-        var entry = (await store.ReadPendingOutboxAsync("partner-RC9", CancellationToken.None)).ShouldHaveSingleItem();
-        entry.Id.ShouldBe("partner-RC9.0000000001.0");
-        entry.Kind.ShouldBe(OutboxKinds.Notification);
-        foreach (var contact in Details().Contacts)
-        {
-            entry.Payload.ShouldNotContain(contact.Name);
-        }
-
-        JsonSerializer.Deserialize<Notification>(entry.Payload, WorkflowJson.Options).ShouldNotBeNull().Type.ShouldBe("PartnerRegistered");
-        signal.Streams.ShouldBe(["partner-RC9"]);
     }
 }
