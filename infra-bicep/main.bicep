@@ -27,6 +27,9 @@ param authAudience string
 @description('Claim holding the caller\'s organisation (ODS code or CQC location id) as the token carries it.')
 param authOrgClaim string = 'org'
 
+@description('Client id of the Entra app registration the pages sign in with through MSAL (SPA platform, redirect URI https://<app>/); empty leaves the pages without sign-in in Azure.')
+param webClientId string = ''
+
 @description('ODS code of the partner whose contacts are the ICS executive on-call ladder (e.g. the ICB).')
 param escalationsSystemOrg string
 
@@ -170,6 +173,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Auth__Authority: authAuthority
       Auth__Audience: authAudience
       Auth__OrgClaim: authOrgClaim
+      Web__ClientId: webClientId
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
       Escalations__SystemOrg: escalationsSystemOrg

@@ -6,6 +6,9 @@ param environmentName = 'prod'
 // CHANGE: client id of the WinterOps API app registration (README, "Deploy to Azure").
 param authAudience = '00000000-0000-0000-0000-000000000000'
 
+// CHANGE: client id of the pages' SPA app registration (README, "Deploy to Azure"); empty: the pages cannot sign in.
+param webClientId = ''
+
 // CHANGE: ODS code of your ICB (its contacts are the executive on-call ladder).
 param escalationsSystemOrg = 'QZZ'
 

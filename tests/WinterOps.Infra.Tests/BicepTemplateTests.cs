@@ -215,6 +215,7 @@ public class BicepTemplateTests(CompiledTemplates compiled) : IClassFixture<Comp
         Setting("Auth__Authority").ShouldContain("authAuthority");
         Setting("Auth__Audience").ShouldContain("authAudience");
         Setting("Auth__OrgClaim").ShouldContain("authOrgClaim");
+        Setting("Web__ClientId").ShouldContain("webClientId");
         Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING").ShouldContain("Authorization=AAD");
         Setting("APPLICATIONINSIGHTS_CONNECTION_STRING").ShouldContain("connectionString");
         Setting("Escalations__SystemOrg").ShouldContain("escalationsSystemOrg");
