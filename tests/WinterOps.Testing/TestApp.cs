@@ -40,16 +40,18 @@ public sealed class TestApp : IAsyncDisposable
     /// Starts the app. The timer functions are off unless asked for
     /// (<paramref name="localTriggers"/>), so tests drive them. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider); settings can be
     /// overridden in <paramref name="configure"/> (builder.Configuration["Placements:ResponseWindow"] = ...).
+    /// <paramref name="prefix"/> reuses another app's prefix (its tables, queues and task hub), for a restart; a new one otherwise.
     /// </summary>
     public static async Task<TestApp> StartAsync(
         AzuriteServer? azurite = null,
         string environment = "Development",
         bool localTriggers = false,
         Action<WebApplicationBuilder>? configure = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        string? prefix = null)
     {
         azurite ??= await AzuriteServer.Shared;
-        var prefix = "t" + Guid.NewGuid().ToString("N")[..12];
+        prefix ??= "t" + Guid.NewGuid().ToString("N")[..12];
         var app = LocalHostApp.Build(["--environment", environment], builder =>
         {
             builder.Configuration["urls"] = "http://127.0.0.1:0";

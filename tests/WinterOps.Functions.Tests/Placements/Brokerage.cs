@@ -52,7 +52,7 @@ public sealed class Brokerage : IAsyncDisposable
 
     public static async Task<Brokerage> StartAsync(
         bool localTriggers = false, TimeSpan? responseWindow = null, TimeProvider? time = null, Action<WebApplicationBuilder>? configure = null,
-        TimeSpan? decisionWait = null)
+        TimeSpan? decisionWait = null, string? prefix = null)
     {
         var app = await TestApp.StartAsync(
             localTriggers: localTriggers,
@@ -68,7 +68,8 @@ public sealed class Brokerage : IAsyncDisposable
 
                 configure?.Invoke(b);
             },
-            time: time);
+            time: time,
+            prefix: prefix);
         var coordinator = await app.ClientAsAsync("Coordinator", "QZZ", CoordinatorName);
         var team = await app.ClientAsAsync("DischargeTeam", ReferringOrg, TeamName);
         return new Brokerage(app, coordinator, team);
