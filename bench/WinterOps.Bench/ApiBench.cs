@@ -4,24 +4,33 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using WinterOps.Core;
-using WinterOps.Functions.CareHomes;
+using WinterOps.Core.Opel;
 using WinterOps.Core.Workflows;
+using WinterOps.Functions.CareHomes;
+using WinterOps.Functions.Opel;
 using WinterOps.Testing;
 
 namespace WinterOps.Bench;
 
 /// <summary>
-/// The real WinterOps app (in this process, on a loopback port, over real HTTP) with synthetic care
-/// homes, and the two placement operations as clients send them: a discharge team requesting a
-/// placement, and a home's broker accepting its offer. One instance per concurrency level: its own
-/// storage prefix (empty tables), its own homes, its own placements to accept.
+/// The real WinterOps app (in this process, on a loopback port, over real HTTP) with synthetic care homes and partners,
+/// and four actions as clients send them: a discharge team requesting a placement, a home's broker accepting its
+/// offer, a partner's daily OPEL return, and an executive acknowledging an escalation. One instance per concurrency
+/// level: its own storage prefix and task hub (empty tables and queues), its own homes, partners and escalations.
 /// </summary>
 internal sealed class ApiBench : IAsyncDisposable
 {
     public const int Homes = 30;
     public const string ReferringOrg = "RZ1";
+
+    /// <summary>Partners that send calm returns: 64 of them x the 16 days a return may be for = 1,024 new returns before any is revised.</summary>
+    public const int Reporters = 64;
+
+    /// <summary>The days a return may be for: tomorrow back to 14 days ago.</summary>
+    private const int ReturnDays = ReturnEndpoints.AmendmentWindowDays + 2;
 
     // Synthetic CQC location ids 1-80000000nn; one locality per home.
     private static readonly string[] HomeIds = [.. Enumerable.Range(0, Homes).Select(i => $"1-{8_000_000_000L + i}")];
@@ -33,7 +42,11 @@ internal sealed class ApiBench : IAsyncDisposable
     private readonly AuthenticationHeaderValue _team;
     private readonly Dictionary<string, AuthenticationHeaderValue> _brokers;
     private readonly ConcurrentQueue<(string PlacementId, string Home)> _toAccept = new();
+    private readonly ConcurrentQueue<string> _toAcknowledge = new();
+    private AuthenticationHeaderValue[] _reporters = [];
+    private AuthenticationHeaderValue? _executive;
     private long _requested;
+    private long _returned;
 
     private ApiBench(TestApp app, HttpClient[] clients, AuthenticationHeaderValue team, Dictionary<string, AuthenticationHeaderValue> brokers)
     {
@@ -43,7 +56,7 @@ internal sealed class ApiBench : IAsyncDisposable
         _brokers = brokers;
     }
 
-    /// <summary>Starts the app (logging off, local triggers off) and registers the homes with their vacancies.</summary>
+    /// <summary>Starts the app (logging off, local triggers off) and registers the homes with their vacancies, and the reporting partners.</summary>
     public static async Task<ApiBench> StartAsync(AzuriteServer azurite, int concurrency)
     {
         var app = await TestApp.StartAsync(azurite, localTriggers: false, configure: b => b.Logging.ClearProviders());
@@ -75,7 +88,66 @@ internal sealed class ApiBench : IAsyncDisposable
         using var team = await app.ClientAsAsync("DischargeTeam", ReferringOrg, "Bench Discharge Team");
         // One HttpClient (so one keep-alive connection) per worker; each request carries its caller's token.
         var clients = Enumerable.Range(0, concurrency).Select(_ => new HttpClient { BaseAddress = app.Client.BaseAddress }).ToArray();
-        return new ApiBench(app, clients, team.DefaultRequestHeaders.Authorization!, brokers);
+        var bench = new ApiBench(app, clients, team.DefaultRequestHeaders.Authorization!, brokers);
+        bench._reporters = await PartnersAsync(app, "R", Reporters);
+        using var executive = await app.ClientAsAsync("Executive", "QZZ", "Bench Executive");
+        bench._executive = executive.DefaultRequestHeaders.Authorization!;
+        return bench;
+    }
+
+    /// <summary>
+    /// Partners <c>{prefix}0001</c>... registered through the app's partner store (as <c>PUT /api/partners</c> does; not
+    /// what is measured), each with one on-call contact, and a Partner token for each.
+    /// </summary>
+    private static async Task<AuthenticationHeaderValue[]> PartnersAsync(TestApp app, string prefix, int count)
+    {
+        var tokens = new AuthenticationHeaderValue[count];
+        await OpelBench.ForEachAsync(count, async i =>
+        {
+            var ods = $"{prefix}{i + 1:D4}";
+            await OpelBench.RegisterAsync(app, ods, i);
+            using var partner = await app.ClientAsAsync("Partner", ods, $"Bench Reporter {ods}");
+            tokens[i] = partner.DefaultRequestHeaders.Authorization!;
+        });
+        return tokens;
+    }
+
+    /// <summary>
+    /// The escalations to acknowledge, made before the case runs (not measured): <paramref name="count"/> more partners
+    /// (<c>E0001</c>...) each return OPEL 4 for today with a reason, 16 at a time, which raises rule 2 (partnerAtOpel4) at
+    /// the PUT; then this waits until every escalation's orchestration has alerted and waits for an acknowledgement.
+    /// </summary>
+    public async Task RaiseEscalationsAsync(int count)
+    {
+        var tokens = await PartnersAsync(_app, "E", count);
+        var today = London.Today(DateTimeOffset.UtcNow);
+        var ids = new string[count];
+        await OpelBench.ForEachAsync(count, async i =>
+        {
+            var ods = $"E{i + 1:D4}";
+            using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/returns/{Iso(today)}/{ods}") { Content = JsonContent.Create(OpelBench.Return(opel4: true)) };
+            request.Headers.Authorization = tokens[i];
+            await Expect(HttpStatusCode.OK, await _app.Client.SendAsync(request));
+            ids[i] = EscalationWorkflow.Key(today, EscalationRule.PartnerAtOpel4, ods);
+        });
+
+        // Waiting: the orchestration sets its custom status when it waits (after the first alert is notified).
+        var durable = _app.Get<IDurableTaskClientProvider>().GetClient();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var id in ids)
+        {
+            while (await durable.GetInstanceAsync(EscalationOrchestration.InstanceId(id), getInputsAndOutputs: true) is not { SerializedCustomStatus.Length: > 0 })
+            {
+                if (clock.Elapsed > TimeSpan.FromMinutes(2))
+                {
+                    throw new TimeoutException($"Setup: escalation {id} not waiting for acknowledgement within 2 minutes.");
+                }
+
+                await Task.Delay(50);
+            }
+
+            _toAcknowledge.Enqueue(id);
+        }
     }
 
     /// <summary>
@@ -152,8 +224,51 @@ internal sealed class ApiBench : IAsyncDisposable
                 : $"status {placement.GetProperty("status")}, booking {placement.GetProperty("booking")}");
     }
 
+    /// <summary>
+    /// PUT /api/returns/{date}/{ods} as the partner: a calm acute return (computed OPEL 1) from reporter n mod 64, for
+    /// tomorrow, today, ... back to 14 days ago in turn, with a comment naming n (so that a return sent again, after the
+    /// first 1,024, is a revision and not a repeat that changes nothing). The app reads the partner, commits the return
+    /// (its row and a revision row) and answers with the scores. No Durable work: rule 2 raises nothing below OPEL 4, and
+    /// no round is open. Expects 200 and effective level 1.
+    /// </summary>
+    public async Task<Outcome> SubmitReturnAsync(int worker, Action<string> failure)
+    {
+        var n = Interlocked.Increment(ref _returned) - 1;
+        var reporter = (int)(n % Reporters);
+        var day = London.Today(DateTimeOffset.UtcNow).AddDays(1 - (int)(n / Reporters % ReturnDays));
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/returns/{Iso(day)}/R{reporter + 1:D4}")
+        {
+            Content = JsonContent.Create(OpelBench.Return(opel4: false, comment: $"bench {n}")),
+        };
+        request.Headers.Authorization = _reporters[reporter];
+        return await SendAsync(worker, request, HttpStatusCode.OK, failure, r =>
+            r.GetProperty("effectiveLevel").GetInt32() == 1 ? null : $"effective level {r.GetProperty("effectiveLevel")}");
+    }
+
+    /// <summary>
+    /// POST /api/escalations/{id}/acknowledge as an executive, for the next escalation made by
+    /// <see cref="RaiseEscalationsAsync"/>. The app stores the action, raises it to the escalation's orchestration, and
+    /// answers once its DecideEscalation activity has recorded the outcome (NotifyEscalation follows, off the path).
+    /// Expects 200 and acknowledged; 202 (no outcome within Placements:DecisionWait) counts as failed.
+    /// </summary>
+    public async Task<Outcome> AcknowledgeAsync(int worker, Action<string> failure)
+    {
+        if (!_toAcknowledge.TryDequeue(out var id))
+        {
+            return Outcome.NoWork;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/escalations/{id}/acknowledge") { Content = JsonContent.Create(new { note = "Bench: on it" }) };
+        request.Headers.Authorization = _executive;
+        return await SendAsync(worker, request, HttpStatusCode.OK, failure, e =>
+            e.GetProperty("status").GetString() == "acknowledged" ? null : $"status {e.GetProperty("status")}");
+    }
+
     /// <summary>Placements made and not (yet) accepted.</summary>
     public int WaitingToBeAccepted => _toAccept.Count;
+
+    /// <summary>Escalations raised and not (yet) acknowledged.</summary>
+    public int WaitingToBeAcknowledged => _toAcknowledge.Count;
 
     /// <summary>
     /// What every placement request reads in full (its OpenPlacement activity ranks all homes): the <c>home</c> rows of

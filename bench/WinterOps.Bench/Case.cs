@@ -17,21 +17,21 @@ internal enum Outcome
 }
 
 /// <summary>
-/// One measured case: <c>concurrency</c> workers each running <c>op</c> one at a time. A case is
-/// measured in several rounds (interleaved with the other cases, so background load hits them all
-/// alike); the totals of its rounds make its <see cref="Result"/>. <c>storageOnPath</c> says whether an operation's
-/// storage requests are made one after another on its own path (the engine, the raw transaction), so that the
-/// operation's time less its storage time means something; with Durable, requests overlap (the engine's dispatchers poll
-/// and work alongside the caller), so it does not.
+/// One measured case: <c>workers</c> (by default <c>concurrency</c>) workers each running <c>op</c> one at a time. A case
+/// is measured in several rounds (interleaved with the other cases, so background load hits them all alike); the totals
+/// of its rounds make its <see cref="Result"/>. An operation counts as <c>units</c> (e.g. the N events one operation
+/// raises into one instance): rates and per-operation figures are per unit.
 /// </summary>
 internal sealed class Case(
-    string name, string group, int concurrency, Func<int, long, Task<Outcome>> op, EngineMeters? meters, Func<TimeSpan?> azuriteCpu,
-    StorageMeter storage, StorageKinds? kinds = null, bool storageOnPath = true)
+    string name, int concurrency, Func<int, long, Task<Outcome>> op, Func<TimeSpan?> azuriteCpu, StorageMeter storage, StorageKinds? kinds = null,
+    int? workers = null, int units = 1)
 {
     // Each worker numbers its own operations; the numbers go on across warm-up and rounds.
-    private readonly long[] _next = new long[concurrency];
+    private readonly long[] _next = new long[workers ?? concurrency];
     private readonly List<double> _latencies = [];
     private readonly ConcurrentQueue<string> _failures = new();
+    private readonly long[] _kindCounts = new long[Enum.GetValues<RequestKind>().Length];
+    private readonly double[] _kindMs = new double[Enum.GetValues<RequestKind>().Length];
     private double _seconds;
     private long _allocated;
     private long _failed;
@@ -39,8 +39,6 @@ internal sealed class Case(
     private TimeSpan _cpu;
     private TimeSpan? _azuriteCpu = TimeSpan.Zero;
     private StorageCount _storage;
-    private readonly long[] _kindCounts = new long[Enum.GetValues<RequestKind>().Length];
-    private readonly double[] _kindMs = new double[Enum.GetValues<RequestKind>().Length];
 
     public string Name => name;
 
@@ -56,7 +54,6 @@ internal sealed class Case(
     public async Task WarmUpAsync(TimeSpan length)
     {
         await RunAsync(length);
-        meters?.Reset();
         _failed = 0;
         _starved = 0;
     }
@@ -86,29 +83,16 @@ internal sealed class Case(
         }
     }
 
-    public Result Result(int? queued)
-    {
-        var latencies = _latencies.Order().ToArray();
-        var ops = latencies.Length;
-        var done = Math.Max(1, ops + _failed);
-        return new Result(
-            name, group, concurrency, ops, _failed, _starved, _seconds, latencies,
-            _allocated / (double)done,
-            _cpu.TotalSeconds / _seconds,
-            _azuriteCpu?.TotalSeconds / _seconds,
-            meters is null ? null : new Split(meters.Read.TotalMs / done, meters.Append.TotalMs / done, meters.Signal.TotalMs / done),
-            _storage,
-            kinds is null ? null : new ByKind([.. _kindCounts], [.. _kindMs]),
-            _next.Sum(),
-            queued,
-            [.. _failures],
-            storageOnPath);
-    }
+    public Result Result() => new(
+        name, concurrency, _latencies.Count * (long)units, _failed * units, _starved, _seconds,
+        units == 1 ? [.. _latencies.Order()] : [], // an operation of many units has no per-unit latency
+        _allocated, _cpu.TotalSeconds / _seconds, _azuriteCpu?.TotalSeconds / _seconds, _storage,
+        kinds is null ? null : new ByKind([.. _kindCounts], [.. _kindMs]), [.. _failures]);
 
     private async Task<List<double>> RunAsync(TimeSpan length)
     {
         var stop = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
-        var perWorker = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+        var perWorker = await Task.WhenAll(Enumerable.Range(0, _next.Length).Select(async worker =>
         {
             var latencies = new List<double>();
             while (Stopwatch.GetTimestamp() < stop)

@@ -63,7 +63,7 @@ internal static class DispatchBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{mode,-17} {count,8} {notified.TotalSeconds,9:F1} {deliver.Elapsed.TotalSeconds,10:F1} {rate,10:F1} {rate * orgs,9:F0} {raw,14:F0} {rate / raw,7:F3} {(double)requests.Table / count,10:F1} {(double)requests.Queue / count,10:F1}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {delivered.Count} messages held ({shapes.Count} per notification) in {transfers} transfers; {ServiceBusBench.LoadAverage()}."));
+                $"    {delivered.Count} messages held ({shapes.Count} per notification) in {transfers} transfers; {Machine.LoadAverage()}."));
         }
     }
 

@@ -22,8 +22,7 @@ namespace WinterOps.Bench;
 
 /// <summary>
 /// The daily OPEL round on its Durable orchestration at scale, the real app on a fresh Azurite per size. N synthetic
-/// acute partners are registered through the app's own command handler (as <c>PUT /api/partners</c> does, without
-/// HTTP); the round is opened (<see cref="RoundOpener.OpenTodayAsync"/>) at 09:00 London by the app's clock; N-5 of them
+/// acute partners are registered through the app's partner store (as <c>PUT /api/partners</c> does, without HTTP); the round is opened (<see cref="RoundOpener.OpenTodayAsync"/>) at 09:00 London by the app's clock; N-5 of them
 /// report at once through <c>PUT /api/returns</c> from 16 clients, five of those at OPEL 4 (rule 2 raises their
 /// escalations at the PUT); five more stay silent with OPEL 4 carried forward from yesterday (so rule 2 raises theirs at
 /// the assessment). Then "the deadline": <see cref="RoundOrchestration.WakeEvent"/> with AssessNow, as the demo does.
@@ -84,14 +83,7 @@ internal static class OpelBench
 
         // Registration through the app's partner store, as PUT /api/partners does (HTTP adds nothing measured here).
         var registration = Stopwatch.StartNew();
-        var store = app.Get<PartnerStore>();
-        var bench = Actor.System("bench");
-        await ForEachAsync(partners, async i =>
-        {
-            var details = new PartnerDetails(
-                $"Synthetic Trust {i} (bench)", Sector.Acute, 100, ExpectedDaily: true, [new Contact("Bench Oncall", null, "On-call director", 1)]);
-            await store.SetDetailsAsync(ods[i], details, bench, DateTimeOffset.UtcNow, null, CancellationToken.None);
-        });
+        await ForEachAsync(partners, i => RegisterAsync(app, ods[i], i));
         var tokens = new AuthenticationHeaderValue[reporting];
         await ForEachAsync(reporting, async i =>
         {
@@ -184,7 +176,7 @@ internal static class OpelBench
             $"{putToAlerted:0.0} s | {(assessedAt - deadline).TotalSeconds:0.0} s | {deadlineToAlerted:0.0} s | {scanned.TotalSeconds:0.00} / {written.TotalSeconds:0.00} s | " +
             $"{historyRows} ({raised}) |");
         var note = string.Create(CultureInfo.InvariantCulture,
-            $"    {partners} partners: registered (command handler) with {reporting} tokens in {registered.TotalSeconds:0.0} s; round opened (request notices, " +
+            $"    {partners} partners: registered (partner store) with {reporting} tokens in {registered.TotalSeconds:0.0} s; round opened (request notices, " +
             $"{(partners + RoundStore.Batch - 1) / RoundStore.Batch} batches) in {opened.TotalSeconds:0.0} s; {reporting} returns in {returnsDone.TotalSeconds:0.0} s; " +
             $"deadline -> the 5 escalations' instances show version >= 2 (custom status) {deadlineToStatus:0.0} s; round history: {activities} activities scheduled.");
         return (line, note);
@@ -265,8 +257,13 @@ internal static class OpelBench
         return (rows, raised, activities);
     }
 
-    /// <summary>A calm acute return (computed OPEL 1), or one declared at OPEL 4.</summary>
-    private static object Return(bool opel4) => new
+    /// <summary>A synthetic acute partner (one on-call contact, expected daily) registered through the app's partner store, as <c>PUT /api/partners</c> does.</summary>
+    internal static Task RegisterAsync(TestApp app, string odsCode, int n) => app.Get<PartnerStore>().SetDetailsAsync(
+        odsCode, new PartnerDetails($"Synthetic Trust {n} (bench)", Sector.Acute, 100, ExpectedDaily: true, [new Contact("Bench Oncall", null, "On-call director", 1)]),
+        Actor.System("bench"), DateTimeOffset.UtcNow, null, CancellationToken.None);
+
+    /// <summary>A calm acute return (computed OPEL 1), or one declared at OPEL 4 with a reason.</summary>
+    internal static object Return(bool opel4, string? comment = null) => new
     {
         metrics = new Dictionary<string, decimal>
         {
@@ -276,6 +273,7 @@ internal static class OpelBench
         },
         declaredLevel = opel4 ? 4 : (int?)null,
         reason = opel4 ? "Synthetic: bench pressure" : null,
+        comment,
     };
 
     /// <summary>The raw baseline: 2-entity transactions in fresh partitions of a table of the app's prefix, 16 workers.</summary>
@@ -296,7 +294,8 @@ internal static class OpelBench
         return count / started.Elapsed.TotalSeconds;
     }
 
-    private static async Task ForEachAsync(int count, Func<int, Task> body)
+    /// <summary>Runs <paramref name="body"/> for 0..count-1, 16 at a time.</summary>
+    internal static async Task ForEachAsync(int count, Func<int, Task> body)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>

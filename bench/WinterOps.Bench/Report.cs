@@ -3,112 +3,87 @@ using System.Text;
 
 namespace WinterOps.Bench;
 
-/// <summary>Mean milliseconds per command in the head read, the append transaction and the dispatch signal.</summary>
-internal sealed record Split(double ReadMs, double AppendMs, double SignalMs);
-
 /// <summary>Storage requests by <see cref="RequestKind"/>: how many, and their total ms.</summary>
 internal sealed record ByKind(long[] Counts, double[] Ms);
 
 /// <summary>
-/// One measured case. Latencies (of the operations that went as expected) are sorted; CPU is in cores
-/// (1.0 = one core busy all the time). <see cref="Commands"/> counts warm-up too, like
-/// <see cref="Queued"/> (dispatch-queue messages at the end). <see cref="Starved"/> counts workers that
-/// stopped early for want of work. Per-operation figures divide by all operations, failed ones included.
-/// <see cref="StorageOnPath"/>: the operation's storage requests run one after another on its own path (see <see cref="Case"/>).
+/// One measured case. <see cref="Ops"/> and <see cref="Failed"/> are in units (one per operation, or the N events of
+/// an events operation). Latencies (of the operations that went as expected; none for many-unit operations) are sorted;
+/// CPU is in cores (1.0 = one core busy all the time). <see cref="Starved"/> counts workers that stopped early for want
+/// of work. Per-unit figures divide by all units, failed ones included.
 /// </summary>
 internal sealed record Result(
     string Name,
-    string Group,
     int Concurrency,
     long Ops,
     long Failed,
     long Starved,
     double Seconds,
     double[] LatenciesMs,
-    double AllocatedBytesPerOp,
+    long AllocatedBytes,
     double BenchCores,
     double? AzuriteCores,
-    Split? Split,
     StorageCount Storage,
     ByKind? ByKind,
-    long Commands,
-    int? Queued,
-    IReadOnlyList<string> Failures,
-    bool StorageOnPath)
+    IReadOnlyList<string> Failures)
 {
-    public bool IsRaw => Name.StartsWith("raw", StringComparison.Ordinal);
-
     public double OpsPerSecond => Ops / Seconds;
-
-    public double MeanMs => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs.Average();
 
     public double Percentile(double p) => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[Math.Max(0, (int)Math.Ceiling(p * LatenciesMs.Length) - 1)];
 
-    private long Done => Math.Max(1, Ops + Failed);
-
-    public double PerOp(double total) => total / Done;
+    public double PerOp(double total) => total / Math.Max(1, Ops + Failed);
 }
 
 internal static class Report
 {
-    public static void Print(IReadOnlyList<Result> results, IReadOnlyDictionary<string, string> groupTitles, long benchPeakBytes, long? azuritePeakBytes)
+    /// <summary>The baselines, by the name their case starts with, and the label of their ratio column.</summary>
+    private static readonly (string Prefix, string Label)[] Baselines = [("raw: 2-entity", "vs tx"), ("raw: orchestration", "vs orch")];
+
+    public static void Print(IReadOnlyList<Result> results, long benchPeakBytes, long? azuritePeakBytes)
     {
-        foreach (var group in results.Select(r => r.Group).Distinct())
-        {
-            var rows = results.Where(r => r.Group == group).ToList();
-
-            // Each raw case of the group is a baseline: "vs tx" (the 2-entity transaction), "vs orch" (the raw orchestration).
-            var baselines = rows.Where(r => r.IsRaw).Select(r => r.Name).Distinct()
-                .Select(name => (Label: BaselineLabel(name), Rate: rows.Where(r => r.Name == name).ToDictionary(r => r.Concurrency, r => r.OpsPerSecond)))
-                .ToList();
-
-            Console.WriteLine();
-            Console.WriteLine(groupTitles[group]);
-            Table(
-                ["case", "conc", "ops", "failed", "ops/s", .. baselines.Select(b => b.Label), "p50 ms", "p99 ms", "mean ms"],
-                rows.Select(r => new[] { r.Name, N(r.Concurrency), N(r.Ops), N(r.Failed), F(r.OpsPerSecond, 0) }
-                    .Concat(baselines.Select(b => F(b.Rate.TryGetValue(r.Concurrency, out var baseline) ? r.OpsPerSecond / baseline : null, 2)))
-                    .Concat([F(r.Percentile(0.50), 2), F(r.Percentile(0.99), 2), F(r.MeanMs, 2)])
-                    .ToArray()));
-        }
+        string Ratio(Result r, string prefix) =>
+            results.FirstOrDefault(b => b.Name.StartsWith(prefix, StringComparison.Ordinal) && b.Concurrency == r.Concurrency) is { } b
+                ? F(r.OpsPerSecond / b.OpsPerSecond, 2) : "";
 
         Console.WriteLine();
-        Console.WriteLine($"Where an operation's time goes (per operation; ms are means); CPU in cores (of {Environment.ProcessorCount}):");
+        Console.WriteLine("Rates (ops/s; for the events row, events/s), against the raw baselines measured in the same rounds at the same concurrency:");
         Table(
-            ["case", "conc", "table req", "queue req", "storage ms", "head read", "append", "signal", "other ms", "alloc KB/op", "bench CPU", "Azurite CPU", "queued/commands"],
+            ["case", "conc", "ops", "failed", "ops/s", .. Baselines.Select(b => b.Label), "p50 ms", "p99 ms", "mean ms"],
+            results.Select(r => new[] { r.Name, N(r.Concurrency), N(r.Ops), N(r.Failed), F(r.OpsPerSecond, 0) }
+                .Concat(Baselines.Select(b => Ratio(r, b.Prefix)))
+                .Concat([F(r.Percentile(0.50), 1), F(r.Percentile(0.99), 1), F(r.LatenciesMs.Length == 0 ? double.NaN : r.LatenciesMs.Average(), 1)])
+                .ToArray()));
+
+        Console.WriteLine();
+        Console.WriteLine($"Per operation (per event for the events row): storage requests, the time spent waiting for them, allocations; CPU in cores (of {Environment.ProcessorCount}):");
+        Table(
+            ["case", "conc", "table req", "queue req", "storage ms", "alloc KB/op", "bench CPU", "Azurite CPU"],
             results.Select(r => new[]
             {
-                r.Name, N(r.Concurrency),
-                F(r.PerOp(r.Storage.Table), 2), F(r.PerOp(r.Storage.Queue), 2), F(r.PerOp(r.Storage.Ms), 2),
-                F(r.Split?.ReadMs, 2), F(r.Split?.AppendMs, 2), F(r.Split?.SignalMs, 2),
-                F(r.Failed == 0 && r.StorageOnPath ? r.MeanMs - r.PerOp(r.Storage.Ms) : null, 2),
-                F(r.AllocatedBytesPerOp / 1024, 1), F(r.BenchCores, 2), F(r.AzuriteCores, 2),
-                r.Queued is null ? "" : $"{r.Queued}/{r.Commands}",
+                r.Name, N(r.Concurrency), F(r.PerOp(r.Storage.Table), 1), F(r.PerOp(r.Storage.Queue), 1), F(r.PerOp(r.Storage.Ms), 1),
+                F(r.PerOp(r.AllocatedBytes) / 1024, 1), F(r.BenchCores, 2), F(r.AzuriteCores, 2),
             }));
 
         var kinds = Enum.GetValues<RequestKind>();
-        if (results.Any(r => r.ByKind is not null))
-        {
-            Console.WriteLine();
-            Console.WriteLine("Storage requests by kind while the app ran: requests per operation x mean ms per request:");
-            Table(
-                ["case", "conc", .. kinds.Select(k => k switch
-                {
-                    RequestKind.Query => "query",
-                    RequestKind.PointRead => "point read",
-                    RequestKind.Transaction => "transaction",
-                    RequestKind.TableWrite => "table write",
-                    RequestKind.QueuePut => "queue put",
-                    RequestKind.QueueReceive => "queue get",
-                    RequestKind.QueueDelete => "queue delete",
-                    _ => "other",
-                })],
-                results.Where(r => r.ByKind is not null).Select(r => new[] { r.Name, N(r.Concurrency) }.Concat(kinds.Select(k =>
-                {
-                    var count = r.ByKind!.Counts[(int)k];
-                    return count == 0 ? "-" : $"{F(r.PerOp(count), 2)} x {F(r.ByKind.Ms[(int)k] / count, 2)}";
-                })).ToArray()));
-        }
+        Console.WriteLine();
+        Console.WriteLine("Storage requests by kind, per operation x mean ms per request:");
+        Table(
+            ["case", "conc", .. kinds.Select(k => k switch
+            {
+                RequestKind.Query => "query",
+                RequestKind.PointRead => "point read",
+                RequestKind.Transaction => "transaction",
+                RequestKind.TableWrite => "table write",
+                RequestKind.QueuePut => "queue put",
+                RequestKind.QueueReceive => "queue get",
+                RequestKind.QueueDelete => "queue delete",
+                _ => "other",
+            })],
+            results.Where(r => r.ByKind is not null).Select(r => new[] { r.Name, N(r.Concurrency) }.Concat(kinds.Select(k =>
+            {
+                var count = r.ByKind!.Counts[(int)k];
+                return count == 0 ? "-" : $"{F(r.PerOp(count), 2)} x {F(r.ByKind.Ms[(int)k] / count, 2)}";
+            })).ToArray()));
 
         foreach (var r in results.Where(r => r.Failed > 0 || r.Starved > 0))
         {
@@ -128,7 +103,7 @@ internal static class Report
             $"collections gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}.");
     }
 
-    private static void Table(string[] header, IEnumerable<string[]> rows)
+    public static void Table(string[] header, IEnumerable<string[]> rows)
     {
         var all = rows.Prepend(header).ToList();
         var widths = header.Select((_, i) => all.Max(row => row[i].Length)).ToArray();
@@ -148,10 +123,8 @@ internal static class Report
         }
     }
 
-    private static string BaselineLabel(string rawName) => rawName.Contains("orchestration", StringComparison.Ordinal) ? "vs orch" : "vs tx";
+    public static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string F(double? value, int decimals) =>
-        value is { } v ? v.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "";
+    public static string F(double? value, int decimals) =>
+        value is { } v && double.IsFinite(v) ? v.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "";
 }

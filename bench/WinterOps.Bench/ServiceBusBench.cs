@@ -22,7 +22,7 @@ internal static class ServiceBusBench
         Console.WriteLine(
             $"Dispatch to a loopback fake Service Bus (FakeAmqpBroker in this process, AMQP over loopback, one ServiceBusClient and sender " +
             $"per block); {warmup.TotalSeconds:0} s warm-up, {measure.TotalSeconds:0} s measured in {rounds} interleaved rounds; " +
-            $"{Environment.ProcessorCount} cores; {LoadAverage()}.");
+            $"{Environment.ProcessorCount} cores; {Machine.LoadAverage()}.");
         var rows = new List<Row>();
         foreach (var concurrency in new[] { 1, 16 })
         {
@@ -33,8 +33,8 @@ internal static class ServiceBusBench
                 await using var client = Client(broker);
                 await using var sender = client.CreateSender(ServiceBusOptions.DefaultTopic);
                 var channel = new ServiceBusChannel(sender, NullLogger<ServiceBusChannel>.Instance);
-                var raw = await RawSends.RecordAsync(broker, channel, sender, Intent("bench-recorded", orgs), concurrency);
-                var next = new long[concurrency]; // per worker, across warm-up and rounds: every outbox id is new to the broker
+                var raw = await RawSends.RecordAsync(broker, channel, sender, "bench-recorded", orgs, concurrency);
+                var next = new long[concurrency]; // per worker, across warm-up and rounds: every notification id is new to the broker
                 var cases = new (string Name, Func<int, long, Task> Op)[]
                 {
                     ("channel", (worker, _) => channel.SendAsync(Intent($"bench-{mode[0]}-{concurrency}-w{worker}-{next[worker]++}", orgs), default)),
@@ -67,7 +67,7 @@ internal static class ServiceBusBench
                 var held = broker.Messages.Count;
                 var transfers = broker.Transfers;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {mode}, concurrency {concurrency}: {sent} messages sent (warm-up included), {held} held by the broker, {transfers} transfers, {broker.Batches} batched; {LoadAverage()}."));
+                    $"  {mode}, concurrency {concurrency}: {sent} messages sent (warm-up included), {held} held by the broker, {transfers} transfers, {broker.Batches} batched; {Machine.LoadAverage()}."));
                 if (held != sent)
                 {
                     throw new InvalidOperationException($"{mode}, concurrency {concurrency}: {sent} messages sent but the broker holds {held}.");
@@ -79,7 +79,7 @@ internal static class ServiceBusBench
 
         Print(rows);
         using var self = Process.GetCurrentProcess();
-        Console.WriteLine($"Peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MB; at the end: {LoadAverage()}.");
+        Console.WriteLine($"Peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MB; at the end: {Machine.LoadAverage()}.");
     }
 
     /// <summary>A client on <paramref name="broker"/> with the options the app uses (<see cref="ServiceBusChannel.ClientOptions"/>).</summary>
@@ -109,17 +109,14 @@ internal static class ServiceBusBench
     }
 
     /// <summary>A round-opened style notice (ids and codes only) to <paramref name="orgs"/> partners.</summary>
-    private static OutgoingNotification Intent(string outboxId, int orgs)
+    internal static OutgoingNotification Intent(string id, int orgs)
     {
         var recipients = Enumerable.Range(0, orgs).Select(i => Recipient.Org($"R{i:D3}")).ToList();
         var data = new Dictionary<string, string> { ["date"] = "2026-01-12", ["sector"] = "acute" };
-        return new OutgoingNotification(outboxId, "round-2026-01-12",
+        return new OutgoingNotification(id, "round-2026-01-12",
             new Notification("OpelRoundOpened", recipients[0], "Today's OPEL return is open", "round-2026-01-12", data, "/api/returns/2026-01-12", [.. recipients.Skip(1)]),
             DateTimeOffset.UtcNow, []);
     }
-
-    internal static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? "load average " + File.ReadAllText("/proc/loadavg").Split(' ')[0] : "load average unknown";
 
     private static void Print(List<Row> rows)
     {
@@ -158,13 +155,13 @@ internal sealed class RawSends
         _next = new long[workers];
     }
 
-    /// <summary>Sends <paramref name="intent"/> once through <paramref name="channel"/> and keeps what the broker received from it.</summary>
-    public static async Task<RawSends> RecordAsync(FakeAmqpBroker broker, ServiceBusChannel channel, ServiceBusSender sender, OutgoingNotification intent, int workers)
+    /// <summary>Sends an intent with id <paramref name="id"/> to <paramref name="orgs"/> orgs once through <paramref name="channel"/> and keeps what the broker received from it.</summary>
+    public static async Task<RawSends> RecordAsync(FakeAmqpBroker broker, ServiceBusChannel channel, ServiceBusSender sender, string id, int orgs, int workers)
     {
         var before = broker.Messages.Count;
-        await channel.SendAsync(intent, default);
+        await channel.SendAsync(ServiceBusBench.Intent(id, orgs), default);
         var shapes = (await broker.WaitForAsync(before + 1, TimeSpan.FromSeconds(30)))
-            .Where(m => m.MessageId is { } id && (id == intent.OutboxId || id.StartsWith(intent.OutboxId + ":", StringComparison.Ordinal))).ToList();
+            .Where(m => m.MessageId is { } messageId && (messageId == id || messageId.StartsWith(id + ":", StringComparison.Ordinal))).ToList();
         return For(sender, shapes, workers);
     }
 

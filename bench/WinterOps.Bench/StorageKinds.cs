@@ -5,19 +5,19 @@ namespace WinterOps.Bench;
 /// <summary>The kinds of storage request an operation makes, told apart by method and URL path.</summary>
 internal enum RequestKind
 {
-    /// <summary>GET on a table with a filter (e.g. all care-home rows, the open offers on the board, a placement's events).</summary>
+    /// <summary>GET on a table with a filter (e.g. all care-home rows, the open offers on the board, a placement's history).</summary>
     Query,
 
-    /// <summary>GET of one entity by PartitionKey and RowKey (a placement or care-home row, a stream head, a Durable instance).</summary>
+    /// <summary>GET of one entity by PartitionKey and RowKey (a placement, care-home, partner or return row; a Durable instance).</summary>
     PointRead,
 
-    /// <summary>POST $batch: an entity-group transaction (an append; a placement or care-home change; Durable's history).</summary>
+    /// <summary>POST $batch: an entity-group transaction (a placement, care-home or return change; Durable's history).</summary>
     Transaction,
 
     /// <summary>Another write to a table outside a transaction: insert, update, merge or delete of one entity.</summary>
     TableWrite,
 
-    /// <summary>POST .../messages: a queue message (the dispatch signal; Durable's control and work-item messages).</summary>
+    /// <summary>POST .../messages: a queue message (Durable's control and work-item messages).</summary>
     QueuePut,
 
     /// <summary>GET .../messages: a receive or peek (Durable's queue polling).</summary>
@@ -32,8 +32,8 @@ internal enum RequestKind
 /// <summary>
 /// Storage requests by kind (count and total ms), from the activities .NET's HttpClient creates for
 /// each request. HttpClient creates them only while someone listens; the app's own OpenTelemetry
-/// tracing listens whenever the app runs, so this is switched on only while the app runs, and then
-/// costs nothing extra worth speaking of. Azure requests are told apart from others by port.
+/// tracing listens whenever the app runs (at every level of the default run), so listening too costs
+/// nothing extra worth speaking of. Azure requests are told apart from others by port.
 /// </summary>
 internal sealed class StorageKinds : IDisposable
 {
