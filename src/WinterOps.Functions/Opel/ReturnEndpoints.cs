@@ -1,7 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
 using WinterOps.Core;
@@ -76,7 +75,7 @@ public static partial class ReturnEndpoints
             return TypedResults.Problem(statusCode: 403, title: "Not your organisation.", detail: "Partners see their own returns and the system summary.");
         }
 
-        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) || !OdsCode().IsMatch(odsCode)
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) || !PartnerEndpoints.OdsCode().IsMatch(odsCode)
             || await returns.LoadAsync(day, odsCode, cancellationToken) is not { Latest: { } latest } state)
         {
             return NoReturn(date, odsCode);
@@ -174,7 +173,4 @@ public static partial class ReturnEndpoints
 
     private static ProblemHttpResult NoReturn(string date, string odsCode) =>
         TypedResults.Problem(statusCode: 404, title: "No such return.", detail: $"No return from '{odsCode}' for '{date}'.");
-
-    [GeneratedRegex(@"^[A-Z0-9]{3,10}\z")]
-    private static partial Regex OdsCode();
 }

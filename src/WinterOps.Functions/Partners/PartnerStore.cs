@@ -30,8 +30,10 @@ public sealed class PartnerStore(StorageAccount storage)
 
     private readonly TableClient _table = storage.Table(StorageNames.PartnersTable);
 
+    /// <summary>The partner with this code; null when there is none (or the code is not an ODS code, so it never reaches a table key).</summary>
     public async Task<StoredPartner?> LoadAsync(string odsCode, CancellationToken cancellationToken) =>
-        await _table.GetEntityIfExistsAsync<TableEntity>(odsCode, PartnerRow, cancellationToken: cancellationToken) is { HasValue: true } row
+        PartnerEndpoints.OdsCode().IsMatch(odsCode)
+        && await _table.GetEntityIfExistsAsync<TableEntity>(odsCode, PartnerRow, cancellationToken: cancellationToken) is { HasValue: true } row
             ? Read(row.Value!)
             : null;
 

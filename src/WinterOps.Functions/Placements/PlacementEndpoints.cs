@@ -15,6 +15,7 @@ using WinterOps.Core.Workflows;
 using WinterOps.Functions.Auth;
 using WinterOps.Functions.CareHomes;
 using WinterOps.Functions.Http;
+using WinterOps.Functions.Partners;
 
 namespace WinterOps.Functions.Placements;
 
@@ -439,7 +440,7 @@ public static partial class PlacementEndpoints
             .Require(body.PatientRef is { Length: >= 1 and <= 64 } && PatientRef().IsMatch(body.PatientRef), "patientRef",
                 "Give the local pseudonymous reference: 1 to 64 letters, digits, '-' or '_' (no names).")
             .Require(body.NhsNumber is null || NhsNumber.IsValid(body.NhsNumber), "nhsNumber", "An NHS number is 10 digits with a valid Modulus 11 check digit.")
-            .Require(body.ReferringOrg is not null && OdsCode().IsMatch(body.ReferringOrg), "referringOrg", "Give the referring organisation's ODS code, e.g. RC9.")
+            .Require(body.ReferringOrg is not null && PartnerEndpoints.OdsCode().IsMatch(body.ReferringOrg), "referringOrg", "Give the referring organisation's ODS code, e.g. RC9.")
             .Require(body.NeedsSummary is null || body.NeedsSummary.Length <= MaxNeedsSummary, "needsSummary", $"At most {MaxNeedsSummary} characters.");
         Pathway pathway = default;
         BedType bedType = default;
@@ -536,7 +537,4 @@ public static partial class PlacementEndpoints
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]+\z")]
     private static partial Regex PatientRef();
-
-    [GeneratedRegex(@"^[A-Z0-9]{3,10}\z")]
-    private static partial Regex OdsCode();
 }
